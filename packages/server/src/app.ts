@@ -1,0 +1,53 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServerConfig } from './config/env.ts';
+import type { Database } from './db/database.ts';
+import type { TokenService } from './http/auth-tokens.ts';
+import { installAuthentication } from './http/authenticate.ts';
+import { installBodyParsing } from './http/body-parsing.ts';
+import { CORRELATION_HEADER, correlationIdFor } from './http/correlation.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { loggerOptions } from './http/logging.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { pushRoutes } from './routes/sync-push.ts';
+import { createSyncServices, type SyncTestHooks } from './sync/sync-services.ts';
+import { ENTITY_CONFLICT_CONFIG, type EntityConflictConfigMap } from '@sync-engine/shared';
+
+/** Everything the HTTP layer needs; main.ts builds it, tests build their own. */
+export interface AppDeps {
+  readonly config: ServerConfig;
+  readonly database: Database;
+  readonly tokens: TokenService;
+  /** Overrides the JSON logger (tests pass false or a stream-backed logger). */
+  readonly logger?: Exclude<FastifyServerOptions['logger'], undefined>;
+  /** The conflict config in force (SYNC_CONFIG applied); defaults to the declared one. */
+  readonly conflictConfig?: EntityConflictConfigMap;
+  readonly testHooks?: SyncTestHooks;
+}
+
+/** Builds the Fastify instance with every route; never listens (main.ts or a test does). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(deps.config.logLevel),
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: correlationIdFor,
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(CORRELATION_HEADER, request.id);
+  });
+  installErrorHandling(app);
+  installBodyParsing(app);
+  installAuthentication(app, deps.tokens);
+  const services = createSyncServices({
+    db: deps.database.db,
+    conflictConfig: deps.conflictConfig ?? ENTITY_CONFLICT_CONFIG,
+    catalogUserId: deps.config.catalogUserId,
+    lockStaleMs: deps.config.lockStaleMs,
+    hooks: deps.testHooks,
+  });
+  await app.register(async (scope) => operationsRoutes(scope, deps));
+  await app.register(async (scope) => pushRoutes(scope, services, deps.config.maxChangesPerPush));
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely/migration';
+import * as initialSchema from './0001-initial-schema.ts';
+
+/**
+ * Every migration, by name. A static map rather than a folder scan, so it works the same
+ * under tsx, a bundler or a compiled build. Names sort in the order they run; a new
+ * migration gets the next number and is never edited once committed.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial-schema': initialSchema,
+});

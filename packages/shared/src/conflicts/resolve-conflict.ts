@@ -1,0 +1,70 @@
+import { mergeEntity } from './custom-merges.ts';
+import type { MergeEntityInput } from './entity-merger.ts';
+import { jsonEquals } from './json-equality.ts';
+import {
+  CONFLICT_RESOLUTION_OUTCOME,
+  CONFLICT_STRATEGY,
+  type ConflictResolutionOutcome,
+  type ConflictStrategy,
+} from './strategies.ts';
+
+/** How one conflict was decided. */
+export interface ConflictResolution {
+  /** The strategy that decided it (the entity's, or SERVER_WINS for a tombstone). */
+  readonly strategy: ConflictStrategy;
+  readonly outcome: ConflictResolutionOutcome;
+  /** The state the client adopts; null when nothing is decided yet (MANUAL). */
+  readonly resolvedState: Record<string, unknown> | null;
+  /** Fields whose resolved value differs from the stored one; empty → nothing to apply. */
+  readonly changedFields: readonly string[];
+}
+
+function changedFields(
+  server: Readonly<Record<string, unknown>>,
+  resolved: Readonly<Record<string, unknown>>,
+) {
+  const names = new Set([...Object.keys(server), ...Object.keys(resolved)]);
+  return [...names].filter((name) => !jsonEquals(server[name], resolved[name]));
+}
+
+/**
+ * Decides a conflict (an UPDATE whose base version is older than the stored one) by the
+ * entity's config. Conflict-free entities → SKIPPED, the stored state unchanged. A
+ * tombstoned stored state → SERVER_WINS, ADOPT_SERVER with the tombstone (DELETE always
+ * wins). MANUAL → MANUAL_REQUIRED with no resolved state (the conflict stays pending).
+ * Every other strategy → ADOPT_SERVER with the merged state. Pure.
+ */
+export function resolveConflict(input: MergeEntityInput): ConflictResolution {
+  const { config, server } = input;
+  if (config.conflictFree) {
+    return {
+      strategy: config.defaultStrategy,
+      outcome: CONFLICT_RESOLUTION_OUTCOME.SKIPPED,
+      resolvedState: { ...server },
+      changedFields: [],
+    };
+  }
+  if (server.deletedAt !== null && server.deletedAt !== undefined) {
+    return {
+      strategy: CONFLICT_STRATEGY.SERVER_WINS,
+      outcome: CONFLICT_RESOLUTION_OUTCOME.ADOPT_SERVER,
+      resolvedState: { ...server },
+      changedFields: [],
+    };
+  }
+  if (config.defaultStrategy === CONFLICT_STRATEGY.MANUAL) {
+    return {
+      strategy: CONFLICT_STRATEGY.MANUAL,
+      outcome: CONFLICT_RESOLUTION_OUTCOME.MANUAL_REQUIRED,
+      resolvedState: null,
+      changedFields: [],
+    };
+  }
+  const resolvedState = mergeEntity(input);
+  return {
+    strategy: config.defaultStrategy,
+    outcome: CONFLICT_RESOLUTION_OUTCOME.ADOPT_SERVER,
+    resolvedState,
+    changedFields: changedFields(server, resolvedState),
+  };
+}

@@ -1,0 +1,2 @@
+export * from './relation-graph.ts';
+export * from './id-cascade.ts';
