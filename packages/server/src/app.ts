@@ -7,8 +7,10 @@ import { installBodyParsing } from './http/body-parsing.ts';
 import { CORRELATION_HEADER, correlationIdFor } from './http/correlation.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
+import { installSyncTrace } from './http/sync-trace.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { pushRoutes } from './routes/sync-push.ts';
+import { pullRoutes } from './routes/sync-pull.ts';
 import { createSyncServices, type SyncTestHooks } from './sync/sync-services.ts';
 import { ENTITY_CONFLICT_CONFIG, type EntityConflictConfigMap } from '@sync-engine/shared';
 
@@ -17,6 +19,8 @@ export interface AppDeps {
   readonly config: ServerConfig;
   readonly database: Database;
   readonly tokens: TokenService;
+  /** Secret cursors are signed with; a restart with the same secret keeps cursors valid. */
+  readonly cursorKey: string;
   /** Overrides the JSON logger (tests pass false or a stream-backed logger). */
   readonly logger?: Exclude<FastifyServerOptions['logger'], undefined>;
   /** The conflict config in force (SYNC_CONFIG applied); defaults to the declared one. */
@@ -40,14 +44,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   installBodyParsing(app);
   installAuthentication(app, deps.tokens);
+  installSyncTrace(app);
   const services = createSyncServices({
     db: deps.database.db,
     conflictConfig: deps.conflictConfig ?? ENTITY_CONFLICT_CONFIG,
     catalogUserId: deps.config.catalogUserId,
     lockStaleMs: deps.config.lockStaleMs,
+    cursorKey: deps.cursorKey,
     hooks: deps.testHooks,
   });
   await app.register(async (scope) => operationsRoutes(scope, deps));
   await app.register(async (scope) => pushRoutes(scope, services, deps.config.maxChangesPerPush));
+  await app.register(async (scope) => pullRoutes(scope, services, deps.config.maxChangesPerPush));
   return app;
 }

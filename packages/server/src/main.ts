@@ -27,7 +27,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   });
   try {
     await migrateToLatest(database.db);
-    const app = await buildApp({ config, database, conflictConfig, tokens: createTokenService(secret) });
+    const app = await buildApp({ config, database, conflictConfig, tokens: createTokenService(secret), cursorKey: secret });
     const address = await app.listen({ port: config.port, host: config.host });
     app.log.info({ address, database: database.driver }, 'sync engine listening');
     let closing: Promise<void> | undefined;

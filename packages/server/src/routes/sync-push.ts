@@ -10,6 +10,7 @@ export async function pushRoutes(app: FastifyInstance, services: SyncServices, m
     const { userId } = principalOf(request);
     const body = schema.parse(request.body);
     const answer = await services.push.push(userId, body);
+    request.syncTrace = { kind: 'push', userId, deviceId: body.deviceId, syncOperationId: body.syncOperationId, push: answer };
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(answer.httpStatus).send(answer.body);
   });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { SyncError } from '@sync-engine/shared';
 import type { DB } from '../db/schema.ts';
+import { DOMAIN_EVENT, type PushCompletedEventPayload } from '../outbox/domain-events.ts';
 
 /** A completed operation's stored answer, replayed verbatim for a retry. */
 export interface StoredAnswer {
@@ -81,17 +82,27 @@ export async function heartbeatOperation(db: Kysely<DB>, userId: string, syncOpe
     where user_id = ${userId} and sync_operation_id = ${syncOperationId} and status = 'IN_PROGRESS'`.execute(db);
 }
 
-/** Stores the answer; done inside the transaction of the operation's last writes. */
+/**
+ * Stores the answer and, in the same statement, the outbox event announcing it, so the
+ * event exists exactly when the stored answer does.
+ */
 export async function completeOperation(
-  trx: Kysely<DB>,
+  db: Kysely<DB>,
   userId: string,
   syncOperationId: string,
   answer: StoredAnswer,
+  event: PushCompletedEventPayload,
 ): Promise<void> {
-  await sql`update sync_operations
-    set status = 'COMPLETED', http_status = ${answer.httpStatus}, result_payload = ${JSON.stringify(answer.body)}::jsonb,
-        completed_at = now(), updated_at = now()
-    where user_id = ${userId} and sync_operation_id = ${syncOperationId}`.execute(trx);
+  await sql`
+    with done as (
+      update sync_operations
+      set status = 'COMPLETED', http_status = ${answer.httpStatus}, result_payload = ${JSON.stringify(answer.body)}::jsonb,
+          completed_at = now(), updated_at = now()
+      where user_id = ${userId} and sync_operation_id = ${syncOperationId} and status <> 'COMPLETED'
+      returning user_id
+    )
+    insert into outbox_events (user_id, event_type, payload)
+    select user_id, ${DOMAIN_EVENT.PUSH_COMPLETED}, ${JSON.stringify(event)}::jsonb from done`.execute(db);
 }
 
 /** Marks an operation that stopped on an error FAILED, so a retry takes it over at once. */

@@ -51,6 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     database: { db: database.db, driver: database.driver, close: database.close, [Symbol.asyncDispose]: database.close },
     tokens,
+    cursorKey: TEST_JWT_SECRET,
     ...(options.conflictConfig ? { conflictConfig: options.conflictConfig } : {}),
     ...(options.testHooks ? { testHooks: options.testHooks } : {}),
   });

@@ -15,7 +15,12 @@ export const CONFLICT_STATUSES = ['PENDING', 'RESOLVED'] as const;
 export type ConflictStatus = (typeof CONFLICT_STATUSES)[number];
 
 /** How a client may resolve a pending conflict (`POST /sync/conflicts/resolve`). */
-export const CLIENT_RESOLUTION_STRATEGIES = ['LOCAL_WINS', 'REMOTE_WINS', 'MERGE', 'MANUAL'] as const;
+export const CLIENT_RESOLUTION_STRATEGIES = [
+  'LOCAL_WINS',
+  'REMOTE_WINS',
+  'MERGE',
+  'MANUAL',
+] as const;
 export type ClientResolutionStrategy = (typeof CLIENT_RESOLUTION_STRATEGIES)[number];
 
 /** A listed conflict's `resolution`: AUTO for auto-resolved ones, else the client's strategy. */
@@ -84,7 +89,10 @@ export const ResolvedConflictSchema = z.object({
 });
 export type ResolvedConflict = z.infer<typeof ResolvedConflictSchema>;
 
-export const FailedResolutionSchema = z.object({ conflictId: z.string(), error: ErrorObjectSchema });
+export const FailedResolutionSchema = z.object({
+  conflictId: z.string(),
+  error: ErrorObjectSchema,
+});
 export type FailedResolution = z.infer<typeof FailedResolutionSchema>;
 
 /** 200 when `failed` is empty, else 207. */

@@ -50,12 +50,22 @@ const page = <T>(data: T[]) => ({ data, page: 1, perPage: 50, total: data.length
 describe('dashboard queries', () => {
   it('page from 1, perPage default 50, larger values clamped to 100', () => {
     expect(DashboardPageQuerySchema.parse({})).toEqual({ page: 1, perPage: 50 });
-    expect(DashboardPageQuerySchema.parse({ page: '3', perPage: '500' })).toEqual({ page: 3, perPage: 100 });
+    expect(DashboardPageQuerySchema.parse({ page: '3', perPage: '500' })).toEqual({
+      page: 3,
+      perPage: 100,
+    });
     expect(DashboardPageQuerySchema.safeParse({ page: '0' }).success).toBe(false);
   });
 
   it('request filters and the metrics window', () => {
-    expect(CapturedRequestListQuerySchema.parse({ kind: 'pull', outcome: 'failed', clientId: 'd1', userId: '' })).toEqual({
+    expect(
+      CapturedRequestListQuerySchema.parse({
+        kind: 'pull',
+        outcome: 'failed',
+        clientId: 'd1',
+        userId: '',
+      }),
+    ).toEqual({
       page: 1,
       perPage: 50,
       kind: 'pull',
@@ -87,7 +97,12 @@ describe('dashboard answers', () => {
 
   it('request list and detail', () => {
     expect(CapturedRequestListSchema.parse(page([summary]))).toEqual(page([summary]));
-    const detail = { ...summary, request: { changes: [] }, response: { successful: [] }, replays: [{ ...summary, id: 'cap-2', replayOf: 'cap-1' }] };
+    const detail = {
+      ...summary,
+      request: { changes: [] },
+      response: { successful: [] },
+      replays: [{ ...summary, id: 'cap-2', replayOf: 'cap-1' }],
+    };
     expect(CapturedRequestDetailSchema.parse(detail)).toEqual(detail);
   });
 
@@ -107,7 +122,9 @@ describe('dashboard answers', () => {
       durationMs: 0.4,
     };
     expect(CapturedMutationListSchema.parse(page([mutation]))).toEqual(page([mutation]));
-    expect(CapturedMutationListSchema.safeParse(page([{ ...mutation, outcome: 'merged' }])).success).toBe(false);
+    expect(
+      CapturedMutationListSchema.safeParse(page([{ ...mutation, outcome: 'merged' }])).success,
+    ).toBe(false);
   });
 
   it('conflicts, patterns, failures and groups', () => {
@@ -127,16 +144,52 @@ describe('dashboard answers', () => {
       createdAt: T,
     };
     expect(DashboardConflictListSchema.parse(page([conflict]))).toEqual(page([conflict]));
-    expect(ConflictPatternsSchema.parse({ data: [{ model: 'goals', clientId: 'd1', count: 4, lastSeenAt: T }] })).toBeTruthy();
+    expect(
+      ConflictPatternsSchema.parse({
+        data: [{ model: 'goals', clientId: 'd1', count: 4, lastSeenAt: T }],
+      }),
+    ).toBeTruthy();
     expect(DashboardFailureListSchema.parse(page([failure]))).toEqual(page([failure]));
-    expect(FailureGroupsSchema.parse({ data: [{ model: 'purchases', clientId: 'd1', code: 'FK_NOT_FOUND', count: 2, lastSeenAt: T, sample: failure }] })).toBeTruthy();
+    expect(
+      FailureGroupsSchema.parse({
+        data: [
+          {
+            model: 'purchases',
+            clientId: 'd1',
+            code: 'FK_NOT_FOUND',
+            count: 2,
+            lastSeenAt: T,
+            sample: failure,
+          },
+        ],
+      }),
+    ).toBeTruthy();
   });
 
   it('replay: preview, confirmation and result', () => {
-    expect(ReplayPreviewSchema.parse({ requestId: 'cap-1', mutations: [{ index: 0, outcome: 'applied', before: null, after: { a: 1 }, diff: [{ field: 'a', before: null, after: 1 }] }] })).toBeTruthy();
+    expect(
+      ReplayPreviewSchema.parse({
+        requestId: 'cap-1',
+        mutations: [
+          {
+            index: 0,
+            outcome: 'applied',
+            before: null,
+            after: { a: 1 },
+            diff: [{ field: 'a', before: null, after: 1 }],
+          },
+        ],
+      }),
+    ).toBeTruthy();
     expect(ReplayRequestSchema.safeParse({ confirm: true }).success).toBe(true);
     expect(ReplayRequestSchema.safeParse({ confirm: 'yes' }).success).toBe(false);
     expect(ReplayRequestSchema.safeParse({}).success).toBe(false);
-    expect(ReplayResultSchema.parse({ replayRequestId: 'cap-9', originalRequestId: 'cap-1', syncOperationId: 'op' })).toBeTruthy();
+    expect(
+      ReplayResultSchema.parse({
+        replayRequestId: 'cap-9',
+        originalRequestId: 'cap-1',
+        syncOperationId: 'op',
+      }),
+    ).toBeTruthy();
   });
 });

@@ -79,13 +79,22 @@ export const DashboardMetricsSchema = z.object({
     pullRequests: z.number().int().min(0),
     mutations: z.number().int().min(0),
   }),
-  latency: z.object({ avgMs: milliseconds, p50Ms: milliseconds, p95Ms: milliseconds, p99Ms: milliseconds }),
+  latency: z.object({
+    avgMs: milliseconds,
+    p50Ms: milliseconds,
+    p95Ms: milliseconds,
+    p99Ms: milliseconds,
+  }),
   conflictRate: percentage,
   failureRate: percentage,
   healthStrip: z.array(HealthStripBucketSchema),
   topModels: z.array(z.object({ model: EntityTypeSchema, mutations: z.number().int().min(0) })),
   topClients: z.array(
-    z.object({ clientId: z.string(), requests: z.number().int().min(0), mutations: z.number().int().min(0) }),
+    z.object({
+      clientId: z.string(),
+      requests: z.number().int().min(0),
+      mutations: z.number().int().min(0),
+    }),
   ),
 });
 export type DashboardMetrics = z.infer<typeof DashboardMetricsSchema>;
@@ -141,7 +150,11 @@ export const MUTATION_OUTCOMES = ['applied', 'rejected', 'conflict', 'skipped'] 
 export type MutationOutcome = (typeof MUTATION_OUTCOMES)[number];
 
 /** One changed field; a field absent on one side is `null` there. */
-export const FieldDiffSchema = z.object({ field: z.string(), before: z.unknown(), after: z.unknown() });
+export const FieldDiffSchema = z.object({
+  field: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+});
 export type FieldDiff = z.infer<typeof FieldDiffSchema>;
 
 const stateOrNull = z.record(z.string(), z.unknown()).nullable();

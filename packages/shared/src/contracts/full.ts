@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { EntityTypeListSchema, IdSchema } from './common.ts';
 import { DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResultSchema } from './pull.ts';
-import { LastSyncCursorSchema, MAX_CHANGES_PER_PUSH, PushResultSchema, SyncChangeInputSchema } from './push.ts';
+import {
+  LastSyncCursorSchema,
+  MAX_CHANGES_PER_PUSH,
+  PushResultSchema,
+  SyncChangeInputSchema,
+} from './push.ts';
 
 /**
  * `POST /sync/full`: a push (which may be empty) followed by the first pull page from the

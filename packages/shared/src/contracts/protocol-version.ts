@@ -9,4 +9,5 @@ export const PROTOCOL_VERSION = 1;
  * layout and both versions). contracts/wire-format.test.ts recomputes it and fails until
  * this constant is updated, so no wire change slips in unversioned.
  */
-export const PROTOCOL_FINGERPRINT = 'pending';
+export const PROTOCOL_FINGERPRINT =
+  '8aa7284e06a6dbb5d9555333976f629796075465bd741beeae1b8c910d4eaecc';

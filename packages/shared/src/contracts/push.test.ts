@@ -28,52 +28,108 @@ const push = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const issuesOf = (value: unknown) =>
-  PushRequestSchema.safeParse(value).error?.issues.map((i) => `${i.path.join('.')}: ${i.code}`) ?? [];
+  PushRequestSchema.safeParse(value).error?.issues.map((i) => `${i.path.join('.')}: ${i.code}`) ??
+  [];
 
 describe('PushRequestSchema', () => {
   it('accepts the contract example and defaults changeData to {}', () => {
-    const parsed = PushRequestSchema.parse(push({ changes: [change(), change({ changeType: 'DELETE', changeData: undefined })] }));
+    const parsed = PushRequestSchema.parse(
+      push({ changes: [change(), change({ changeType: 'DELETE', changeData: undefined })] }),
+    );
     expect(parsed.changes[1]?.changeData).toEqual({});
     expect(parsed.lastSyncCursor).toBeNull();
   });
 
   it('accepts optional clientId, updatedAt and an absent lastSyncCursor', () => {
-    const body = push({ lastSyncCursor: undefined, changes: [change({ clientId: 'c1', updatedAt: '2024-05-01T10:00:00.000Z' })] });
+    const body = push({
+      lastSyncCursor: undefined,
+      changes: [change({ clientId: 'c1', updatedAt: '2024-05-01T10:00:00.000Z' })],
+    });
     expect(PushRequestSchema.safeParse(body).success).toBe(true);
   });
 
   it('ignores unknown top-level and per-change keys instead of refusing the request', () => {
-    const parsed = PushRequestSchema.parse({ ...push({ changes: [{ ...change(), extra: 1 }] }), appVersion: '3.1' });
+    const parsed = PushRequestSchema.parse({
+      ...push({ changes: [{ ...change(), extra: 1 }] }),
+      appVersion: '3.1',
+    });
     expect(parsed).not.toHaveProperty('appVersion');
     expect(parsed.changes[0]).not.toHaveProperty('extra');
   });
 
   it('keeps unknown changeData fields for the per-entity validation to report', () => {
-    const parsed = PushRequestSchema.parse(push({ changes: [change({ changeData: { bogus: true } })] }));
+    const parsed = PushRequestSchema.parse(
+      push({ changes: [change({ changeData: { bogus: true } })] }),
+    );
     expect(parsed.changes[0]?.changeData).toEqual({ bogus: true });
   });
 
   it.each([
-    ['a non-uuid syncOperationId', push({ syncOperationId: 'op-1' }), 'syncOperationId: invalid_format'],
+    [
+      'a non-uuid syncOperationId',
+      push({ syncOperationId: 'op-1' }),
+      'syncOperationId: invalid_format',
+    ],
     ['an empty deviceId', push({ deviceId: '' }), 'deviceId: too_small'],
     ['a 129-char deviceId', push({ deviceId: 'd'.repeat(129) }), 'deviceId: too_big'],
     ['no changes', push({ changes: [] }), 'changes: too_small'],
-    ['an unknown entity type', push({ changes: [change({ entityType: 'users' })] }), 'changes.0.entityType: invalid_value'],
-    ['an unknown change type', push({ changes: [change({ changeType: 'UPSERT' })] }), 'changes.0.changeType: invalid_value'],
-    ['a negative syncVersion', push({ changes: [change({ syncVersion: -1 })] }), 'changes.0.syncVersion: too_small'],
-    ['a syncVersion over 2^31-1', push({ changes: [change({ syncVersion: MAX_SYNC_VERSION + 1 })] }), 'changes.0.syncVersion: too_big'],
-    ['a fractional syncVersion', push({ changes: [change({ syncVersion: 1.5 })] }), 'changes.0.syncVersion: invalid_type'],
-    ['a NUL in an id', push({ changes: [change({ entityId: 'a\u0000b' })] }), 'changes.0.entityId: custom'],
-    ['a NUL inside changeData', push({ changes: [change({ changeData: { notes: 'x\u0000' } })] }), 'changes.0.changeData.notes: custom'],
-    ['an array changeData', push({ changes: [change({ changeData: [] })] }), 'changes.0.changeData: invalid_type'],
-    ['a non-ISO updatedAt', push({ changes: [change({ updatedAt: 'yesterday' })] }), 'changes.0.updatedAt: invalid_format'],
-    ['a 129-char requestId', push({ changes: [change({ requestId: 'r'.repeat(129) })] }), 'changes.0.requestId: too_big'],
+    [
+      'an unknown entity type',
+      push({ changes: [change({ entityType: 'users' })] }),
+      'changes.0.entityType: invalid_value',
+    ],
+    [
+      'an unknown change type',
+      push({ changes: [change({ changeType: 'UPSERT' })] }),
+      'changes.0.changeType: invalid_value',
+    ],
+    [
+      'a negative syncVersion',
+      push({ changes: [change({ syncVersion: -1 })] }),
+      'changes.0.syncVersion: too_small',
+    ],
+    [
+      'a syncVersion over 2^31-1',
+      push({ changes: [change({ syncVersion: MAX_SYNC_VERSION + 1 })] }),
+      'changes.0.syncVersion: too_big',
+    ],
+    [
+      'a fractional syncVersion',
+      push({ changes: [change({ syncVersion: 1.5 })] }),
+      'changes.0.syncVersion: invalid_type',
+    ],
+    [
+      'a NUL in an id',
+      push({ changes: [change({ entityId: 'a\u0000b' })] }),
+      'changes.0.entityId: custom',
+    ],
+    [
+      'a NUL inside changeData',
+      push({ changes: [change({ changeData: { notes: 'x\u0000' } })] }),
+      'changes.0.changeData.notes: custom',
+    ],
+    [
+      'an array changeData',
+      push({ changes: [change({ changeData: [] })] }),
+      'changes.0.changeData: invalid_type',
+    ],
+    [
+      'a non-ISO updatedAt',
+      push({ changes: [change({ updatedAt: 'yesterday' })] }),
+      'changes.0.updatedAt: invalid_format',
+    ],
+    [
+      'a 129-char requestId',
+      push({ changes: [change({ requestId: 'r'.repeat(129) })] }),
+      'changes.0.requestId: too_big',
+    ],
   ])('refuses %s', (_what, body, issue) => {
     expect(issuesOf(body)).toContain(issue);
   });
 
   it(`takes up to ${MAX_CHANGES_PER_PUSH} changes by default and a configured limit otherwise`, () => {
-    const many = (n: number) => push({ changes: Array.from({ length: n }, (_, i) => change({ requestId: `e${i}` })) });
+    const many = (n: number) =>
+      push({ changes: Array.from({ length: n }, (_, i) => change({ requestId: `e${i}` })) });
     expect(PushRequestSchema.safeParse(many(MAX_CHANGES_PER_PUSH)).success).toBe(true);
     expect(PushRequestSchema.safeParse(many(MAX_CHANGES_PER_PUSH + 1)).success).toBe(false);
     const small = createPushRequestSchema({ maxChanges: 2 });
@@ -87,7 +143,10 @@ describe('PushRequestSchema', () => {
       entityType: fc.constantFrom(...ENTITY_SYNC_ORDER),
       entityId: fc.uuid(),
       changeType: fc.constantFrom('CREATE', 'UPDATE', 'DELETE'),
-      changeData: fc.dictionary(fc.string().filter((s) => !s.includes('\u0000')), fc.integer()),
+      changeData: fc.dictionary(
+        fc.string().filter((s) => !s.includes('\u0000')),
+        fc.integer(),
+      ),
       syncVersion: fc.integer({ min: 0, max: MAX_SYNC_VERSION }),
     });
     fc.assert(
@@ -120,7 +179,11 @@ describe('PushResultSchema', () => {
         entityType: 'purchases',
         entityId: 'local-p1',
         retryable: true,
-        error: { code: 'FK_NOT_FOUND', message: 'productId names no product', details: [{ field: 'changeData.productId', message: 'not found' }] },
+        error: {
+          code: 'FK_NOT_FOUND',
+          message: 'productId names no product',
+          details: [{ field: 'changeData.productId', message: 'not found' }],
+        },
       },
     ],
     conflicts: [
@@ -139,7 +202,13 @@ describe('PushResultSchema', () => {
         resolvedState: { name: 'Run', currentValue: 4 },
       },
     ],
-    idMappings: [{ entityType: 'sessions', clientId: 'local-s1', serverId: '7d444840-9dc0-11d1-b245-5ffdce74fad2' }],
+    idMappings: [
+      {
+        entityType: 'sessions',
+        clientId: 'local-s1',
+        serverId: '7d444840-9dc0-11d1-b245-5ffdce74fad2',
+      },
+    ],
   };
 
   it('accepts the contract answer shape', () => {
@@ -152,7 +221,17 @@ describe('PushResultSchema', () => {
   });
 
   it('allows a null resolvedState for MANUAL_REQUIRED', () => {
-    const manual = { ...result, conflicts: [{ ...result.conflicts[0], strategy: 'MANUAL', outcome: 'MANUAL_REQUIRED', resolvedState: null }] };
+    const manual = {
+      ...result,
+      conflicts: [
+        {
+          ...result.conflicts[0],
+          strategy: 'MANUAL',
+          outcome: 'MANUAL_REQUIRED',
+          resolvedState: null,
+        },
+      ],
+    };
     expect(PushResultSchema.safeParse(manual).success).toBe(true);
   });
 });

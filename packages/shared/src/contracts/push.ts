@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { CONFLICT_RESOLUTION_OUTCOMES, CONFLICT_STRATEGIES } from '../conflicts/strategies.ts';
+import { MAX_CURSOR_LENGTH } from '../cursor/cursor-codec.ts';
 import {
   ClientObjectSchema,
   EntityTypeSchema,
   ErrorObjectSchema,
   IdSchema,
   IsoTimestampSchema,
-  MAX_TOKEN_LENGTH,
   StateObjectSchema,
   SyncChangeTypeSchema,
 } from './common.ts';
@@ -34,7 +34,7 @@ export const SyncChangeInputSchema = z.object({
 export type SyncChangeInput = z.infer<typeof SyncChangeInputSchema>;
 
 /** `lastSyncCursor`: informational, never decoded by a push; null or absent when unknown. */
-export const LastSyncCursorSchema = z.string().max(MAX_TOKEN_LENGTH).nullable().optional();
+export const LastSyncCursorSchema = z.string().max(MAX_CURSOR_LENGTH).nullable().optional();
 
 /**
  * The push envelope with at most `maxChanges` changes (at least one). Extra top-level keys

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computePageDigest, computeSyncChangesEtag, type SyncChangesEtagInput } from './sync-etag.ts';
+import {
+  computePageDigest,
+  computeSyncChangesEtag,
+  type SyncChangesEtagInput,
+} from './sync-etag.ts';
 
 const base: SyncChangesEtagInput = {
   userId: 'u1',
@@ -47,14 +51,18 @@ describe('computeSyncChangesEtag', () => {
     expect(d1).toBe(d2);
     expect(d1).not.toBe(d3);
     const { changeIds: _ids, ...rest } = base;
-    expect(computeSyncChangesEtag({ ...rest, pageDigest: d1 })).not.toBe(computeSyncChangesEtag({ ...rest, pageDigest: d3 }));
+    expect(computeSyncChangesEtag({ ...rest, pageDigest: d1 })).not.toBe(
+      computeSyncChangesEtag({ ...rest, pageDigest: d3 }),
+    );
   });
 
   it('distinct pages get distinct ETags', () => {
     fc.assert(
       fc.property(fc.array(fc.string()), fc.array(fc.string()), (a, b) => {
         fc.pre(JSON.stringify(a) !== JSON.stringify(b));
-        expect(computeSyncChangesEtag({ ...base, changeIds: a })).not.toBe(computeSyncChangesEtag({ ...base, changeIds: b }));
+        expect(computeSyncChangesEtag({ ...base, changeIds: a })).not.toBe(
+          computeSyncChangesEtag({ ...base, changeIds: b }),
+        );
       }),
     );
   });

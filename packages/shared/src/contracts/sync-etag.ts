@@ -12,10 +12,10 @@ interface SyncChangesEtagBase {
   /** The parsed filter (undefined = all types). */
   readonly entityTypes: readonly string[] | undefined;
   readonly limit: number;
-  readonly scope?: string;
+  readonly scope?: string | undefined;
   /** The requesting device: its own changes are left out of the page. */
   readonly deviceId?: string | null | undefined;
-  readonly hasMore?: boolean;
+  readonly hasMore?: boolean | undefined;
 }
 
 /**
@@ -24,7 +24,10 @@ interface SyncChangesEtagBase {
  * (see computePageDigest) over the exact changes sent.
  */
 export type SyncChangesEtagInput = SyncChangesEtagBase &
-  ({ readonly changeIds: readonly string[]; readonly pageDigest?: string } | { readonly pageDigest: string });
+  (
+    | { readonly changeIds: readonly string[]; readonly pageDigest?: string }
+    | { readonly pageDigest: string }
+  );
 
 /** sha256 (hex) of a page's changes in canonical JSON: equal pages, equal digests. */
 export function computePageDigest(changes: unknown): string {

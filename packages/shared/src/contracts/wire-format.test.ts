@@ -30,7 +30,10 @@ function wireFormat() {
     cursorTokenLayout: cursor.CURSOR_TOKEN_LAYOUT,
     cursorMaxLength: cursor.MAX_CURSOR_LENGTH,
     schemas: Object.fromEntries(
-      [...schemasOf(contracts), ...schemasOf(cursor)].map(([name, schema]) => [name, describeSchema(schema)]),
+      [...schemasOf(contracts), ...schemasOf(cursor)].map(([name, schema]) => [
+        name,
+        describeSchema(schema),
+      ]),
     ),
     // changeData is part of the wire too: an entity's fields are what clients may send.
     changeData: Object.fromEntries(

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { EntityTypeSchema } from './common.ts';
 
-export const WS_EVENT_TYPES = ['sync:push:completed', 'sync:conflicts:resolved', 'sync:changes'] as const;
+export const WS_EVENT_TYPES = [
+  'sync:push:completed',
+  'sync:conflicts:resolved',
+  'sync:changes',
+] as const;
 export type WsEventType = (typeof WS_EVENT_TYPES)[number];
 
 /** A push finished (counts only); sent to all the user's sockets. */

@@ -24,10 +24,18 @@ describe('base64url', () => {
 
   it('has exactly one text form per byte string', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 16 }), (text) => {
-        const bytes = decodeBase64Url(text);
-        if (bytes !== null) expect(encodeBase64Url(bytes)).toBe(text);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(
+            ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+          ),
+          maxLength: 16,
+        }),
+        (text) => {
+          const bytes = decodeBase64Url(text);
+          if (bytes !== null) expect(encodeBase64Url(bytes)).toBe(text);
+        },
+      ),
     );
   });
 });

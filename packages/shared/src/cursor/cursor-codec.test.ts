@@ -42,7 +42,9 @@ const arbPosition: fc.Arbitrary<CursorPosition> = fc
 const arbCursor: fc.Arbitrary<CompositeCursor> = fc
   .record({
     position: arbPosition,
-    entityPositions: fc.dictionary(fc.constantFrom(...ENTITY_SYNC_ORDER), arbPosition, { maxKeys: 9 }),
+    entityPositions: fc.dictionary(fc.constantFrom(...ENTITY_SYNC_ORDER), arbPosition, {
+      maxKeys: 9,
+    }),
   })
   .map(({ position, entityPositions }) =>
     Object.keys(entityPositions).length === 0 ? { position } : { position, entityPositions },
@@ -57,7 +59,9 @@ describe('cursor codec', () => {
 
   it('round-trips a composite cursor', () => {
     expect(codec.decode('user-1', codec.encode('user-1', cursor))).toEqual(cursor);
-    expect(codec.decode('user-1', codec.encode('user-1', { position: { xid: '0', seq: '0' } }))).toEqual({
+    expect(
+      codec.decode('user-1', codec.encode('user-1', { position: { xid: '0', seq: '0' } })),
+    ).toEqual({
       position: { xid: '0', seq: '0' },
     });
   });
@@ -88,26 +92,40 @@ describe('cursor codec', () => {
 
   it('rejects a token signed with another key', () => {
     const other = createCursorCodec('another-key-with-enough-bytes!!');
-    expect(reasonOf(() => codec.decode('user-1', other.encode('user-1', cursor)))).toBe('bad_signature');
+    expect(reasonOf(() => codec.decode('user-1', other.encode('user-1', cursor)))).toBe(
+      'bad_signature',
+    );
   });
 
   it('rejects a validly signed payload that is not JSON or not a cursor', () => {
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '01', seq: '0' } })))).toBe(
-      'invalid_position',
-    );
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '1', seq: '1' }, e: { users: {} } })))).toBe(
-      'invalid_position',
-    );
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '1.5', seq: 'x' } })))).toBe(
-      'invalid_position',
-    );
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '1', seq: '1' }, x: 1 })))).toBe('malformed');
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: '1', p: { xid: '1', seq: '1' } })))).toBe('malformed');
-    expect(reasonOf(() => codec.decode('user-1', signRaw({ v: 0, p: { xid: '1', seq: '1' } })))).toBe('malformed');
+    expect(
+      reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '01', seq: '0' } }))),
+    ).toBe('invalid_position');
+    expect(
+      reasonOf(() =>
+        codec.decode('user-1', signRaw({ v: 1, p: { xid: '1', seq: '1' }, e: { users: {} } })),
+      ),
+    ).toBe('invalid_position');
+    expect(
+      reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '1.5', seq: 'x' } }))),
+    ).toBe('invalid_position');
+    expect(
+      reasonOf(() => codec.decode('user-1', signRaw({ v: 1, p: { xid: '1', seq: '1' }, x: 1 }))),
+    ).toBe('malformed');
+    expect(
+      reasonOf(() => codec.decode('user-1', signRaw({ v: '1', p: { xid: '1', seq: '1' } }))),
+    ).toBe('malformed');
+    expect(
+      reasonOf(() => codec.decode('user-1', signRaw({ v: 0, p: { xid: '1', seq: '1' } }))),
+    ).toBe('malformed');
   });
 
   it('rejects a newer schema version with its own reason', () => {
-    const token = signRaw({ v: CURSOR_SCHEMA_VERSION + 1, p: { xid: '1', seq: '1' }, future: 'field' });
+    const token = signRaw({
+      v: CURSOR_SCHEMA_VERSION + 1,
+      p: { xid: '1', seq: '1' },
+      future: 'field',
+    });
     const error = (() => {
       try {
         codec.decode('user-1', token);
@@ -117,7 +135,11 @@ describe('cursor codec', () => {
       return undefined;
     })();
     expect(error).toBeInstanceOf(InvalidCursorError);
-    expect(error).toMatchObject({ reason: 'unsupported_version', code: 'INVALID_CURSOR', status: 400 });
+    expect(error).toMatchObject({
+      reason: 'unsupported_version',
+      code: 'INVALID_CURSOR',
+      status: 400,
+    });
   });
 
   it('accepts the hand-signed reference layout (pins the token layout)', () => {
@@ -166,7 +188,10 @@ describe('cursor codec properties', () => {
         arbUserId,
         arbCursor,
         fc.nat(),
-        fc.oneof(fc.constantFrom(...alphabet), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })),
+        fc.oneof(
+          fc.constantFrom(...alphabet),
+          fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+        ),
         (userId, cursor, at, replacement) => {
           const token = codec.encode(userId, cursor);
           const i = at % token.length;
@@ -186,7 +211,9 @@ describe('cursor codec properties', () => {
       for (const c of alphabet) {
         if (c === token[i]) continue;
         const tampered = token.slice(0, i) + c + token.slice(i + 1);
-        expect(() => codec.decode('user-1', tampered), `position ${i} → ${c}`).toThrow(InvalidCursorError);
+        expect(() => codec.decode('user-1', tampered), `position ${i} → ${c}`).toThrow(
+          InvalidCursorError,
+        );
       }
     }
   });

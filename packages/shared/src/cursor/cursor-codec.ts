@@ -3,7 +3,11 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { ENTITY_SYNC_ORDER, type EntityType } from '../entities/entity-types.ts';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
-import { CURSOR_SCHEMA_VERSION, CursorPayloadSchema, type CursorPayload } from './cursor-payload.ts';
+import {
+  CURSOR_SCHEMA_VERSION,
+  CursorPayloadSchema,
+  type CursorPayload,
+} from './cursor-payload.ts';
 import { InvalidCursorError } from './invalid-cursor-error.ts';
 import { CursorPositionSchema, type CursorPosition } from './position.ts';
 
@@ -66,7 +70,8 @@ export function createCursorCodec(key: Uint8Array | string): CursorCodec {
     bytesToHex(hmac(sha256, userKey, utf8ToBytes(JSON.stringify(userId))).subarray(0, 8));
 
   function assertUserId(userId: string): void {
-    if (typeof userId !== 'string' || userId.length === 0) throw new TypeError('userId must be a non-empty string');
+    if (typeof userId !== 'string' || userId.length === 0)
+      throw new TypeError('userId must be a non-empty string');
   }
 
   return {
@@ -99,10 +104,16 @@ export function createCursorCodec(key: Uint8Array | string): CursorCodec {
       }
       const parts = token.split('.');
       const [payloadPart, macPart] = parts;
-      if (parts.length !== 2 || payloadPart === undefined || macPart === undefined || payloadPart === '') {
+      if (
+        parts.length !== 2 ||
+        payloadPart === undefined ||
+        macPart === undefined ||
+        payloadPart === ''
+      ) {
         throw new InvalidCursorError('malformed');
       }
-      if (!constantTimeEqual(macOf(payloadPart), macPart)) throw new InvalidCursorError('bad_signature');
+      if (!constantTimeEqual(macOf(payloadPart), macPart))
+        throw new InvalidCursorError('bad_signature');
 
       const bytes = decodeBase64Url(payloadPart);
       const text = bytes === null ? null : asciiOrNull(bytes);
@@ -113,7 +124,8 @@ export function createCursorCodec(key: Uint8Array | string): CursorCodec {
       } catch {
         throw new InvalidCursorError('malformed');
       }
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidCursorError('malformed');
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+        throw new InvalidCursorError('malformed');
       const version = (raw as { v?: unknown }).v;
       if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
         throw new InvalidCursorError('malformed');
@@ -125,7 +137,8 @@ export function createCursorCodec(key: Uint8Array | string): CursorCodec {
         const positional = parsed.error.issues.every((i) => i.path[0] === 'p' || i.path[0] === 'e');
         throw new InvalidCursorError(positional ? 'invalid_position' : 'malformed');
       }
-      if (!constantTimeEqual(parsed.data.u, userBinding(userId))) throw new InvalidCursorError('wrong_user');
+      if (!constantTimeEqual(parsed.data.u, userBinding(userId)))
+        throw new InvalidCursorError('wrong_user');
 
       const { p, e } = parsed.data;
       return e === undefined ? { position: p } : { position: p, entityPositions: e };

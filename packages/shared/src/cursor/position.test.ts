@@ -8,7 +8,10 @@ import {
   type CursorPosition,
 } from './position.ts';
 
-const pos = (xid: bigint | number, seq: bigint | number): CursorPosition => ({ xid: String(xid), seq: String(seq) });
+const pos = (xid: bigint | number, seq: bigint | number): CursorPosition => ({
+  xid: String(xid),
+  seq: String(seq),
+});
 
 const arbPosition: fc.Arbitrary<CursorPosition> = fc
   .tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }))
@@ -49,12 +52,15 @@ describe('getMinCursor', () => {
 
   it('is ≤ every input and is one of them', () => {
     fc.assert(
-      fc.property(fc.array(fc.option(arbPosition, { nil: undefined, freq: 8 }), { minLength: 1 }), (positions) => {
-        const min = getMinCursor(positions);
-        const effective = positions.map((p) => p ?? START_POSITION);
-        for (const p of effective) expect(comparePositions(min, p)).toBeLessThanOrEqual(0);
-        expect(effective).toContainEqual(min);
-      }),
+      fc.property(
+        fc.array(fc.option(arbPosition, { nil: undefined, freq: 8 }), { minLength: 1 }),
+        (positions) => {
+          const min = getMinCursor(positions);
+          const effective = positions.map((p) => p ?? START_POSITION);
+          for (const p of effective) expect(comparePositions(min, p)).toBeLessThanOrEqual(0);
+          expect(effective).toContainEqual(min);
+        },
+      ),
     );
   });
 });

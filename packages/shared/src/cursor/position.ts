@@ -25,7 +25,9 @@ function decimal(max: bigint, what: string) {
       .string()
       .regex(CANONICAL_DECIMAL, { message: `${what} must be a canonical decimal integer` })
       // Zod runs every check even after one fails; BigInt() would throw on a non-decimal.
-      .refine((s) => !CANONICAL_DECIMAL.test(s) || BigInt(s) <= max, { message: `${what} is out of range` })
+      .refine((s) => !CANONICAL_DECIMAL.test(s) || BigInt(s) <= max, {
+        message: `${what} is out of range`,
+      })
   );
 }
 
@@ -57,7 +59,9 @@ export function comparePositions(a: CursorPosition, b: CursorPosition): -1 | 0 |
  * "from the start" and wins; an empty list is the start too. The result is ≤ every input
  * and is one of them (START_POSITION standing for a missing one).
  */
-export function getMinCursor(positions: readonly (CursorPosition | null | undefined)[]): CursorPosition {
+export function getMinCursor(
+  positions: readonly (CursorPosition | null | undefined)[],
+): CursorPosition {
   let min: CursorPosition | undefined;
   for (const position of positions) {
     if (position === null || position === undefined) return START_POSITION;

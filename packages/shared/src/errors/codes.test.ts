@@ -20,7 +20,9 @@ function tableUnder(markdown: string, heading: string): Map<string, string> {
   const rest = markdown.slice(start + 3);
   const section = rest.slice(0, rest.indexOf('\n## ') < 0 ? undefined : rest.indexOf('\n## '));
   const rows = new Map<string, string>();
-  for (const match of section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]+) \| [^|]*\S[^|]* \|$/gm)) {
+  for (const match of section.matchAll(
+    /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]+)\|[^|]*\S[^|]*\|\s*$/gm,
+  )) {
     rows.set(match[1] ?? '', (match[2] ?? '').trim());
   }
   return rows;
@@ -40,47 +42,67 @@ describe('error catalogue', () => {
   it('documents every request code with its status in docs/errors.md, and nothing else', () => {
     const documented = tableUnder(readFileSync(docsPath, 'utf8'), 'Request codes');
     expect(Object.fromEntries(documented)).toEqual(
-      Object.fromEntries(Object.entries(ERROR_CODES).map(([code, { status }]) => [code, String(status)])),
+      Object.fromEntries(
+        Object.entries(ERROR_CODES).map(([code, { status }]) => [code, String(status)]),
+      ),
     );
   });
 
   it('documents every change code with its retryability in docs/errors.md, and nothing else', () => {
     const documented = tableUnder(readFileSync(docsPath, 'utf8'), 'Change codes');
     expect(Object.fromEntries(documented)).toEqual(
-      Object.fromEntries(Object.entries(CHANGE_ERROR_CODES).map(([code, { retryable }]) => [code, String(retryable)])),
+      Object.fromEntries(
+        Object.entries(CHANGE_ERROR_CODES).map(([code, { retryable }]) => [
+          code,
+          String(retryable),
+        ]),
+      ),
     );
   });
 });
 
-describe.skipIf(!hasContract)(`error codes against CONTRACT.md${hasContract ? '' : ` (skipped: ${contractPath} not found)`}`, () => {
-  const contract = hasContract ? readFileSync(contractPath, 'utf8') : '';
+describe.skipIf(!hasContract)(
+  `error codes against CONTRACT.md${hasContract ? '' : ` (skipped: ${contractPath} not found)`}`,
+  () => {
+    const contract = hasContract ? readFileSync(contractPath, 'utf8') : '';
 
-  it('has every code of §2 "Codes used" in ERROR_CODES with the same status', () => {
-    const start = contract.indexOf('Codes used:');
-    expect(start, 'CONTRACT §2 has no "Codes used:" line').toBeGreaterThan(0);
-    const line = contract.slice(start, contract.indexOf('\n- ', start));
-    const used = [...line.matchAll(/`(\d{3}) ([A-Z_ |]+)`/g)].flatMap(([, status, codes]) =>
-      (codes ?? '').split('|').map((code) => [code.trim(), Number(status)] as const),
-    );
-    expect(used.length).toBeGreaterThanOrEqual(15);
-    for (const [code, status] of used) {
-      expect(ERROR_CODES, `${code} is in CONTRACT §2 but not in ERROR_CODES`).toHaveProperty(code);
-      expect(ERROR_CODES[code as ErrorCode].status, `${code}'s status`).toBe(status);
-    }
-  });
-
-  it('has every per-change code of §4 and §6 in CHANGE_ERROR_CODES, retryable as stated', () => {
-    const listed = /"code": "([A-Z_]+(?:\|[A-Z_.]+)+)"/.exec(contract)?.[1]?.split('|').filter((c) => c !== '...') ?? [];
-    expect(listed.length).toBeGreaterThan(0);
-    for (const code of [...listed, 'CONFLICT_ALREADY_RESOLVED']) {
-      expect(CHANGE_ERROR_CODES, `${code} is a per-change code in CONTRACT but not in CHANGE_ERROR_CODES`).toHaveProperty(code);
-    }
-    const stated = [...contract.matchAll(/`([A-Z_]+)`\s*\(`retryable: (true|false)`\)/g)];
-    expect(stated.length).toBeGreaterThan(0);
-    for (const [, code, retryable] of stated) {
-      expect(CHANGE_ERROR_CODES[code as keyof typeof CHANGE_ERROR_CODES]?.retryable, `${code}'s retryable`).toBe(
-        retryable === 'true',
+    it('has every code of §2 "Codes used" in ERROR_CODES with the same status', () => {
+      const start = contract.indexOf('Codes used:');
+      expect(start, 'CONTRACT §2 has no "Codes used:" line').toBeGreaterThan(0);
+      const line = contract.slice(start, contract.indexOf('\n- ', start));
+      const used = [...line.matchAll(/`(\d{3}) ([A-Z_ |]+)`/g)].flatMap(([, status, codes]) =>
+        (codes ?? '').split('|').map((code) => [code.trim(), Number(status)] as const),
       );
-    }
-  });
-});
+      expect(used.length).toBeGreaterThanOrEqual(15);
+      for (const [code, status] of used) {
+        expect(ERROR_CODES, `${code} is in CONTRACT §2 but not in ERROR_CODES`).toHaveProperty(
+          code,
+        );
+        expect(ERROR_CODES[code as ErrorCode].status, `${code}'s status`).toBe(status);
+      }
+    });
+
+    it('has every per-change code of §4 and §6 in CHANGE_ERROR_CODES, retryable as stated', () => {
+      const listed =
+        /"code": "([A-Z_]+(?:\|[A-Z_.]+)+)"/
+          .exec(contract)?.[1]
+          ?.split('|')
+          .filter((c) => c !== '...') ?? [];
+      expect(listed.length).toBeGreaterThan(0);
+      for (const code of [...listed, 'CONFLICT_ALREADY_RESOLVED']) {
+        expect(
+          CHANGE_ERROR_CODES,
+          `${code} is a per-change code in CONTRACT but not in CHANGE_ERROR_CODES`,
+        ).toHaveProperty(code);
+      }
+      const stated = [...contract.matchAll(/`([A-Z_]+)`\s*\(`retryable: (true|false)`\)/g)];
+      expect(stated.length).toBeGreaterThan(0);
+      for (const [, code, retryable] of stated) {
+        expect(
+          CHANGE_ERROR_CODES[code as keyof typeof CHANGE_ERROR_CODES]?.retryable,
+          `${code}'s retryable`,
+        ).toBe(retryable === 'true');
+      }
+    });
+  },
+);

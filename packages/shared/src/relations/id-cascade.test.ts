@@ -10,11 +10,26 @@ import { RELATION_GRAPH } from './relation-graph.ts';
 describe('buildIdCascadeStatements', () => {
   it('rewrites every FK naming a product, then moves the product row', () => {
     expect(buildIdCascadeStatements('products', 'local-1', 'srv-1')).toEqual([
-      { sql: 'UPDATE "sessions" SET "product_id" = ? WHERE "product_id" = ?', params: ['srv-1', 'local-1'] },
-      { sql: 'UPDATE "consumptions" SET "product_id" = ? WHERE "product_id" = ?', params: ['srv-1', 'local-1'] },
-      { sql: 'UPDATE "journal_entries" SET "product_id" = ? WHERE "product_id" = ?', params: ['srv-1', 'local-1'] },
-      { sql: 'UPDATE "purchases" SET "product_id" = ? WHERE "product_id" = ?', params: ['srv-1', 'local-1'] },
-      { sql: 'UPDATE "inventory_items" SET "product_id" = ? WHERE "product_id" = ?', params: ['srv-1', 'local-1'] },
+      {
+        sql: 'UPDATE "sessions" SET "product_id" = ? WHERE "product_id" = ?',
+        params: ['srv-1', 'local-1'],
+      },
+      {
+        sql: 'UPDATE "consumptions" SET "product_id" = ? WHERE "product_id" = ?',
+        params: ['srv-1', 'local-1'],
+      },
+      {
+        sql: 'UPDATE "journal_entries" SET "product_id" = ? WHERE "product_id" = ?',
+        params: ['srv-1', 'local-1'],
+      },
+      {
+        sql: 'UPDATE "purchases" SET "product_id" = ? WHERE "product_id" = ?',
+        params: ['srv-1', 'local-1'],
+      },
+      {
+        sql: 'UPDATE "inventory_items" SET "product_id" = ? WHERE "product_id" = ?',
+        params: ['srv-1', 'local-1'],
+      },
       {
         sql: 'UPDATE "products" SET "id" = ? WHERE "id" = ? AND NOT EXISTS (SELECT 1 FROM "products" WHERE "id" = ?)',
         params: ['srv-1', 'local-1', 'srv-1'],
@@ -54,7 +69,8 @@ describe('buildIdCascadeStatements', () => {
           fc.pre(clientId !== serverId);
           const statements = buildIdCascadeStatements(entityType, clientId, serverId);
           const expected = RELATION_GRAPH.filter((r) => r.targetEntity === entityType).map(
-            (r) => `UPDATE "${r.sourceEntity}" SET "${r.sqliteColumn}" = ? WHERE "${r.sqliteColumn}" = ?`,
+            (r) =>
+              `UPDATE "${r.sourceEntity}" SET "${r.sqliteColumn}" = ? WHERE "${r.sqliteColumn}" = ?`,
           );
           expect(statements.slice(0, -2).map((s) => s.sql)).toEqual(expected);
           // Ids travel only as parameters: the SQL text is the same whatever they are.
@@ -83,7 +99,10 @@ const hasSqlite = (() => {
 
 function inline(statement: SqlStatement): string {
   let i = 0;
-  return statement.sql.replace(/\?/g, () => `'${(statement.params[i++] ?? '').replaceAll("'", "''")}'`) + ';';
+  return (
+    statement.sql.replace(/\?/g, () => `'${(statement.params[i++] ?? '').replaceAll("'", "''")}'`) +
+    ';'
+  );
 }
 
 const SCHEMA = `
@@ -124,7 +143,12 @@ INSERT INTO inventory_items VALUES ('i1', 'p-local');`;
 
   it('keeps an already-local server row and drops the duplicate without cascading deletes', () => {
     const steps = `BEGIN; PRAGMA defer_foreign_keys = ON;\n${cascade('p-local', 'p-srv')}\nCOMMIT;`;
-    const out = runSqlite(`${SCHEMA}INSERT INTO products VALUES ('p-srv', 'Pulled');${seed}\n${steps}\n${report}`);
-    expect(out.split('\n')).toEqual(['products|p-srv:Pulled', 'refs|p-srv|p-srv|p-srv|p-srv|p-srv']);
+    const out = runSqlite(
+      `${SCHEMA}INSERT INTO products VALUES ('p-srv', 'Pulled');${seed}\n${steps}\n${report}`,
+    );
+    expect(out.split('\n')).toEqual([
+      'products|p-srv:Pulled',
+      'refs|p-srv|p-srv|p-srv|p-srv|p-srv',
+    ]);
   });
 });

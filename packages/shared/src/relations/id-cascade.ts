@@ -25,9 +25,14 @@ export function quoteIdentifier(name: string): string {
  * `PRAGMA defer_foreign_keys = ON` first, since children move before their parent does.
  * Equal ids → no statements.
  */
-export function buildIdCascadeStatements(entityType: EntityType, clientId: string, serverId: string): SqlStatement[] {
+export function buildIdCascadeStatements(
+  entityType: EntityType,
+  clientId: string,
+  serverId: string,
+): SqlStatement[] {
   if (!isEntityType(entityType)) throw new TypeError(`unknown entity type: ${String(entityType)}`);
-  if (clientId === '' || serverId === '') throw new TypeError('clientId and serverId must be non-empty');
+  if (clientId === '' || serverId === '')
+    throw new TypeError('clientId and serverId must be non-empty');
   if (clientId === serverId) return [];
 
   // Children first: the parent's old row may be deleted below, and an ON DELETE CASCADE

@@ -13,7 +13,13 @@ import {
 
 describe('RELATION_GRAPH', () => {
   it('holds exactly the foreign keys of the contract §3 table', () => {
-    const rows = RELATION_GRAPH.map((r) => [r.sourceEntity, r.sourceField, r.targetEntity, r.optional, r.sqliteColumn]);
+    const rows = RELATION_GRAPH.map((r) => [
+      r.sourceEntity,
+      r.sourceField,
+      r.targetEntity,
+      r.optional,
+      r.sqliteColumn,
+    ]);
     expect(rows).toEqual([
       ['sessions', 'productId', 'products', true, 'product_id'],
       ['sessions', 'deviceId', 'devices', true, 'device_id'],
@@ -31,11 +37,18 @@ describe('RELATION_GRAPH', () => {
     const refs = ENTITY_SYNC_ORDER.flatMap((type) =>
       Object.entries(ENTITY_REGISTRY[type].fields)
         .filter(([, spec]) => spec.kind === 'ref')
-        .map(([name, spec]) => ({ type, name, target: spec.target, required: spec.requiredOnCreate })),
+        .map(([name, spec]) => ({
+          type,
+          name,
+          target: spec.target,
+          required: spec.requiredOnCreate,
+        })),
     );
     expect(RELATION_GRAPH).toHaveLength(refs.length);
     for (const ref of refs) {
-      const relation = RELATION_GRAPH.find((r) => r.sourceEntity === ref.type && r.sourceField === ref.name);
+      const relation = RELATION_GRAPH.find(
+        (r) => r.sourceEntity === ref.type && r.sourceField === ref.name,
+      );
       expect(relation).toEqual({
         sourceEntity: ref.type,
         sourceField: ref.name,
@@ -47,7 +60,8 @@ describe('RELATION_GRAPH', () => {
   });
 
   it('names every parent before its children in ENTITY_SYNC_ORDER', () => {
-    for (const r of RELATION_GRAPH) expect(syncRank(r.targetEntity)).toBeLessThan(syncRank(r.sourceEntity));
+    for (const r of RELATION_GRAPH)
+      expect(syncRank(r.targetEntity)).toBeLessThan(syncRank(r.sourceEntity));
   });
 
   it('is frozen, relations included', () => {
@@ -58,10 +72,17 @@ describe('RELATION_GRAPH', () => {
 
 describe('foreign-key helpers', () => {
   it('list the foreign-key fields of an entity, required and optional', () => {
-    expect(getForeignKeyFields('journal_entries')).toEqual(['sessionId', 'consumptionId', 'productId']);
+    expect(getForeignKeyFields('journal_entries')).toEqual([
+      'sessionId',
+      'consumptionId',
+      'productId',
+    ]);
     expect(getForeignKeyFields('purchases')).toEqual(['productId']);
     expect(getForeignKeyFields('goals')).toEqual([]);
-    expect(getForeignKeyRelations('sessions').map((r) => r.targetEntity)).toEqual(['products', 'devices']);
+    expect(getForeignKeyRelations('sessions').map((r) => r.targetEntity)).toEqual([
+      'products',
+      'devices',
+    ]);
   });
 
   it('tell optional foreign keys from required ones and from plain fields', () => {
@@ -74,14 +95,18 @@ describe('foreign-key helpers', () => {
   });
 
   it('find every relation that names a target entity', () => {
-    expect(getReferencingRelations('products').map((r) => `${r.sourceEntity}.${r.sourceField}`)).toEqual([
+    expect(
+      getReferencingRelations('products').map((r) => `${r.sourceEntity}.${r.sourceField}`),
+    ).toEqual([
       'sessions.productId',
       'consumptions.productId',
       'journal_entries.productId',
       'purchases.productId',
       'inventory_items.productId',
     ]);
-    expect(getReferencingRelations('consumptions').map((r) => r.sourceEntity)).toEqual(['journal_entries']);
+    expect(getReferencingRelations('consumptions').map((r) => r.sourceEntity)).toEqual([
+      'journal_entries',
+    ]);
     expect(getReferencingRelations('ai_usage_records')).toEqual([]);
   });
 

@@ -44,11 +44,15 @@ function deriveRelationGraph(): readonly ForeignKeyRelation[] {
  */
 export const RELATION_GRAPH: readonly ForeignKeyRelation[] = deriveRelationGraph();
 
-function groupBy(key: (r: ForeignKeyRelation) => EntityType): ReadonlyMap<EntityType, readonly ForeignKeyRelation[]> {
-  const map = new Map<EntityType, ForeignKeyRelation[]>(ENTITY_SYNC_ORDER.map((t) => [t, []]));
-  for (const relation of RELATION_GRAPH) map.get(key(relation))?.push(relation);
-  for (const [type, list] of map) map.set(type, Object.freeze(list) as ForeignKeyRelation[]);
-  return map;
+function groupBy(
+  key: (r: ForeignKeyRelation) => EntityType,
+): ReadonlyMap<EntityType, readonly ForeignKeyRelation[]> {
+  return new Map(
+    ENTITY_SYNC_ORDER.map((type) => [
+      type,
+      Object.freeze(RELATION_GRAPH.filter((r) => key(r) === type)),
+    ]),
+  );
 }
 
 const BY_SOURCE = groupBy((r) => r.sourceEntity);

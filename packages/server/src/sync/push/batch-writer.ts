@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { ENTITY_REGISTRY, ENTITY_SYNC_ORDER } from '@sync-engine/shared';
 import type { DB } from '../../db/schema.ts';
 import { entityStateToRow } from '../../db/entity-rows.ts';
+import { DOMAIN_EVENT, type SyncChangesEventPayload } from '../../outbox/domain-events.ts';
 import type { BatchWrites } from './batch-decider.ts';
 
 /** Raised when a concurrent transaction mapped the same client id first: retry the batch. */
@@ -85,6 +86,20 @@ export async function writeBatch(
 
   if (writes.sessionsToRecompute.size > 0) {
     await recomputeSessionAggregates(trx, userId, [...writes.sessionsToRecompute]);
+  }
+
+  if (writes.changes.length > 0 || writes.sessionsToRecompute.size > 0) {
+    const entityTypes = new Set<string>(writes.changes.map((c) => c.entityType));
+    if (writes.sessionsToRecompute.size > 0) entityTypes.add('sessions');
+    const payload: SyncChangesEventPayload = {
+      userId,
+      deviceId,
+      syncOperationId,
+      entityTypes: [...entityTypes],
+      changeCount: writes.changes.length,
+    };
+    await sql`insert into outbox_events (user_id, event_type, payload)
+      values (${userId}, ${DOMAIN_EVENT.SYNC_CHANGES}, ${JSON.stringify(payload)}::jsonb)`.execute(trx);
   }
 }
 

@@ -38,6 +38,8 @@ export interface PushServiceOptions {
   readonly catalogUserId: string;
   readonly lockStaleMs: number;
   readonly beforeCommit?: ProcessOptions['beforeCommit'];
+  /** Called after a push's writes and its outbox events committed (wakes the outbox processor). */
+  readonly onCommitted?: (() => void) | undefined;
 }
 
 /** The status of a push answer: 207 as soon as one change failed or conflicted. */
@@ -82,7 +84,21 @@ export class PushService {
           body.changes,
         );
         const httpStatus = pushStatus(processed.result);
-        await completeOperation(db, userId, body.syncOperationId, { httpStatus, body: processed.result });
+        await completeOperation(
+          db,
+          userId,
+          body.syncOperationId,
+          { httpStatus, body: processed.result },
+          {
+            userId,
+            deviceId: body.deviceId,
+            syncOperationId: body.syncOperationId,
+            successful: processed.result.successful.length,
+            failed: processed.result.failed.length,
+            conflicts: processed.result.conflicts.length,
+          },
+        );
+        this.opts.onCommitted?.();
         return {
           httpStatus,
           body: processed.result,
