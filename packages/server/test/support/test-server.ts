@@ -49,7 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const tokens = createTokenService(TEST_JWT_SECRET);
   const app = await buildApp({
     config,
-    database: { db: database.db, driver: database.driver, close: database.close, [Symbol.asyncDispose]: database.close },
+    database: { db: database.db, driver: database.driver, close: () => database.close(), [Symbol.asyncDispose]: () => database.close() },
     tokens,
     cursorKey: TEST_JWT_SECRET,
     ...(options.conflictConfig ? { conflictConfig: options.conflictConfig } : {}),

@@ -42,7 +42,7 @@ export function defineEntity(
     table: type,
     fields: Object.freeze({ ...fields }),
     appendOnly: options.appendOnly ?? false,
-    createSchema: z.strictObject(create) as unknown as z.ZodType<Record<string, unknown>>,
-    updateSchema: z.strictObject(update) as unknown as z.ZodType<Record<string, unknown>>,
+    createSchema: z.strictObject(create),
+    updateSchema: z.strictObject(update),
   });
 }

@@ -12,7 +12,7 @@ export function hasNul(value: string): boolean {
 
 /** A string without NUL characters. */
 export function safeString(): z.ZodString {
-  return z.string().refine((s) => !hasNul(s), { message: NUL_MESSAGE }) as unknown as z.ZodString;
+  return z.string().refine((s) => !hasNul(s), { message: NUL_MESSAGE });
 }
 
 /** Finds the first NUL-containing string (in keys or values) at any depth; returns its path. */
