@@ -30,8 +30,13 @@ export interface AppDeps {
 
 /** Builds the Fastify instance with every route; never listens (main.ts or a test does). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Redaction and serializers always apply; a caller may only add to them (level, stream).
+  const logger =
+    typeof deps.logger === 'object'
+      ? { ...loggerOptions(deps.config.logLevel), ...deps.logger }
+      : (deps.logger ?? loggerOptions(deps.config.logLevel));
   const app = Fastify({
-    logger: deps.logger ?? loggerOptions(deps.config.logLevel),
+    logger,
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: correlationIdFor,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
