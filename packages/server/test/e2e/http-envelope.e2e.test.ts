@@ -31,6 +31,16 @@ beforeAll(async () => {
 });
 afterAll(async () => server.close());
 
+/** POSTs a gzip-encoded push body as u1. */
+async function postGzip(body: Buffer): Promise<Response> {
+  const token = await server.token('u1');
+  return fetch(`${server.url}/api/v1/sync/push`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    body,
+  });
+}
+
 /** Every error answer carries the envelope and the response's correlation id. */
 function expectEnvelope(
   answer: { status: number; headers: Headers; body: unknown },
