@@ -36,7 +36,11 @@ async function postGzip(body: Buffer): Promise<Response> {
   const token = await server.token('u1');
   return fetch(`${server.url}/api/v1/sync/push`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
     body,
   });
 }
@@ -138,46 +142,19 @@ describe('request limits and parsing', () => {
   });
 
   it('a gzip body is inflated and applied', async () => {
-    const token = await server.token('u1');
-    const res = await fetch(`${server.url}/api/v1/sync/push`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-      },
-      body: gzipSync(JSON.stringify(pushBody())),
-    });
+    const res = await postGzip(gzipSync(JSON.stringify(pushBody())));
     expect(res.status).toBe(200);
   });
 
   it('a small gzip body that inflates past the limit → 413', async () => {
-    const token = await server.token('u1');
     const bomb = gzipSync(JSON.stringify({ ...pushBody(), padding: ' '.repeat(200_000) }));
     expect(bomb.length).toBeLessThan(4096);
-    const res = await fetch(`${server.url}/api/v1/sync/push`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-      },
-      body: bomb,
-    });
+    const res = await postGzip(bomb);
     expect(res.status).toBe(413);
   });
 
   it('a corrupt gzip body → 400, never 500', async () => {
-    const token = await server.token('u1');
-    const res = await fetch(`${server.url}/api/v1/sync/push`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-      },
-      body: Buffer.from('definitely not gzip'),
-    });
+    const res = await postGzip(Buffer.from('definitely not gzip'));
     expect(res.status).toBe(400);
   });
 
