@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.ts';
@@ -46,6 +46,23 @@ function wrap(db: Kysely<DB>, driver: DatabaseDriver, onClose: () => Promise<voi
   return { db, driver, close, [Symbol.asyncDispose]: close };
 }
 
+/** A PGlite instance that returns values normalised like every other driver (type-parsers.ts). */
+export async function createPglite(options: Omit<PGliteOptions, 'parsers'> = {}): Promise<PGlite> {
+  return PGlite.create({ ...options, parsers: PGLITE_PARSERS });
+}
+
+/**
+ * A Database over a PGlite instance made by `createPglite`; closing it closes the instance.
+ * For callers that need the instance itself (test fixtures cloning a migrated template).
+ */
+export function databaseFromPglite(pglite: PGlite, onClose?: () => Promise<void>): Database {
+  return wrap(new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), 'pglite', async () => {
+    // Kysely closes the instance only if it ever ran a query on it.
+    if (!pglite.closed) await pglite.close();
+    await onClose?.();
+  });
+}
+
 /**
  * Opens the server's database. Whatever the driver, values come back normalised the same
  * way (see type-parsers.ts): int8/bigint/xid8 as decimal strings, double/numeric as
@@ -65,9 +82,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     await mkdir(dataDir, { recursive: true });
     const lock = await acquireDataDirLock(`${dataDir}.lock`);
     try {
-      const pglite = await PGlite.create({ dataDir, parsers: PGLITE_PARSERS });
-      const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
-      return wrap(db, 'pglite', () => lock.release());
+      return databaseFromPglite(await createPglite({ dataDir }), () => lock.release());
     } catch (error) {
       await lock.release();
       throw error;
@@ -75,10 +90,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   }
 
   const scheme = urlScheme(url);
-  if (scheme === 'memory') {
-    const pglite = await PGlite.create({ parsers: PGLITE_PARSERS });
-    return wrap(new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), 'pglite');
-  }
+  if (scheme === 'memory') return databaseFromPglite(await createPglite());
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const pool = new pg.Pool({
       connectionString: url,

@@ -40,11 +40,13 @@ type GetTypeParser = pg.CustomTypesConfig['getTypeParser'];
  * pinned anyway (so a changed global default cannot leak in) and numeric becomes a number.
  */
 const getTypeParser: GetTypeParser = (oid, format) => {
+  const typeOid: number = oid;
   if (format !== 'binary') {
-    if (oid === PG_TYPE_OID.NUMERIC) return parseNumeric;
-    if (oid === PG_TYPE_OID.INT8) return parseInt8;
+    if (typeOid === PG_TYPE_OID.NUMERIC) return parseNumeric;
+    if (typeOid === PG_TYPE_OID.INT8) return parseInt8;
   }
-  return pg.types.getTypeParser(oid, format);
+  const builtIn: unknown = pg.types.getTypeParser(oid, format);
+  return builtIn;
 };
 
 export const NODE_POSTGRES_TYPES: pg.CustomTypesConfig = { getTypeParser };

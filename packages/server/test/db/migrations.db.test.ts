@@ -1,12 +1,17 @@
 import { sql, type Kysely } from 'kysely';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ENTITY_REGISTRY, ENTITY_TYPES, type FieldKind } from '@sync-engine/shared';
 import { createDatabase } from '../../src/db/database.ts';
 import { entityColumns, isNotNullColumn } from '../../src/db/entity-rows.ts';
 import { MigrationError, migrateToLatest, pendingMigrations } from '../../src/db/migrate.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import type { DB } from '../../src/db/schema.ts';
-import { createTestDatabase, describeEachDatabase, TEST_DATABASE_URL } from '../support/test-database.ts';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+} from '../support/test-database.ts';
 
 const SYNC_TABLES = [
   'sync_operations',
@@ -65,71 +70,75 @@ async function indexNames(db: Kysely<DB>): Promise<string[]> {
 }
 
 describeEachDatabase('migrations', ({ createTestDatabase: create }) => {
-  test('create a table per entity type and every sync table', async () => {
-    await using t = await create();
-    const tables = await tableNames(t.db);
-    for (const table of [...ENTITY_TYPES, ...SYNC_TABLES]) expect(tables).toContain(table);
-  });
+  describe('the migrated schema', () => {
+    // Read-only checks share one database; tests that write get their own.
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await create();
+    });
+    afterAll(() => t.close());
 
-  test.each(ENTITY_TYPES)('%s has exactly the server-managed columns and one column per registry field', async (type) => {
-    await using t = await create();
-    const actual = await columnsOf(t.db, ENTITY_REGISTRY[type].table);
-    const expected = new Map<string, ColumnInfo>(Object.entries(BASE_COLUMN_TYPES));
-    for (const { column, spec } of entityColumns(type)) {
-      expected.set(column, { type: SQL_TYPE_OF_KIND[spec.kind], notNull: isNotNullColumn(spec) });
-    }
-    expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
-  });
+    test('has a table per entity type and every sync table', async () => {
+      const tables = await tableNames(t.db);
+      for (const table of [...ENTITY_TYPES, ...SYNC_TABLES]) expect(tables).toContain(table);
+    });
 
-  test.each(ENTITY_TYPES)('%s: a row given only its required columns reads back the registry defaults', async (type) => {
-    await using t = await create();
-    const id = crypto.randomUUID();
-    const required: Record<string, unknown> = { id, user_id: 'u1' };
-    const sample: Partial<Record<FieldKind, unknown>> = {
-      text: 'x',
-      timestamp: '2024-01-01T00:00:00.000Z',
-      ref: crypto.randomUUID(),
-    };
-    for (const { column, spec } of entityColumns(type)) {
-      if (isNotNullColumn(spec) && spec.defaultValue === null) required[column] = sample[spec.kind];
-    }
-    const columns = Object.keys(required);
-    await sql`insert into ${sql.table(type)} (${sql.join(columns.map((c) => sql.ref(c)))})
-              values (${sql.join(columns.map((c) => required[c]))})`.execute(t.db);
-    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(type)} where id = ${id}`.execute(t.db);
-    const row = rows[0];
-    expect(row?.['version']).toBe(1);
-    expect(row?.['deleted_at']).toBeNull();
-    expect(row?.['created_at']).toBeInstanceOf(Date);
-    for (const { column, spec } of entityColumns(type)) {
-      if (column in required) continue;
-      expect({ column, value: row?.[column] }).toEqual({ column, value: spec.defaultValue });
-    }
-  });
+    test.each(ENTITY_TYPES)('%s has exactly the server-managed columns and one column per registry field', async (type) => {
+      const actual = await columnsOf(t.db, ENTITY_REGISTRY[type].table);
+      const expected = new Map<string, ColumnInfo>(Object.entries(BASE_COLUMN_TYPES));
+      for (const { column, spec } of entityColumns(type)) {
+        expected.set(column, { type: SQL_TYPE_OF_KIND[spec.kind], notNull: isNotNullColumn(spec) });
+      }
+      expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+    });
 
-  test('create the indexes pulls, batch loads and catalog reads rely on', async () => {
-    await using t = await create();
-    const indexes = await indexNames(t.db);
-    for (const type of ENTITY_TYPES) expect(indexes).toContain(`${type}_user_id_id_idx`);
-    expect(indexes).toEqual(
-      expect.arrayContaining([
-        'sync_changes_user_id_xid_seq_idx',
-        'sync_changes_user_id_entity_type_xid_seq_idx',
-        'devices_user_id_mac_address_idx',
-        'products_is_public_idx',
-        'consumptions_user_id_session_id_idx',
-        'id_mappings_user_id_entity_type_server_id_idx',
-        'sync_conflicts_user_id_status_created_at_id_idx',
-        'outbox_events_status_next_attempt_at_idx',
-      ]),
-    );
-  });
+    test.each(ENTITY_TYPES)('%s: a row given only its required columns reads back the registry defaults', async (type) => {
+      const id = crypto.randomUUID();
+      const required: Record<string, unknown> = { id, user_id: 'u1' };
+      const sample: Partial<Record<FieldKind, unknown>> = {
+        text: 'x',
+        timestamp: '2024-01-01T00:00:00.000Z',
+        ref: crypto.randomUUID(),
+      };
+      for (const { column, spec } of entityColumns(type)) {
+        if (isNotNullColumn(spec) && spec.defaultValue === null) required[column] = sample[spec.kind];
+      }
+      const columns = Object.keys(required);
+      await sql`insert into ${sql.table(type)} (${sql.join(columns.map((c) => sql.ref(c)))})
+                values (${sql.join(columns.map((c) => required[c]))})`.execute(t.db);
+      const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(type)} where id = ${id}`.execute(t.db);
+      const row = rows[0];
+      expect(row?.['version']).toBe(1);
+      expect(row?.['deleted_at']).toBeNull();
+      expect(row?.['created_at']).toBeInstanceOf(Date);
+      for (const { column, spec } of entityColumns(type)) {
+        if (column in required) continue;
+        expect({ column, value: row?.[column] }).toEqual({ column, value: spec.defaultValue });
+      }
+    });
 
-  test('sync_changes stamps each row with its transaction id and an identity sequence', async () => {
-    await using t = await create();
-    const columns = await columnsOf(t.db, 'sync_changes');
-    expect(columns.get('xid')).toEqual({ type: 'xid8', notNull: true });
-    expect(columns.get('seq')).toEqual({ type: 'bigint', notNull: true });
+    test('has the indexes pulls, batch loads and catalog reads rely on', async () => {
+      const indexes = await indexNames(t.db);
+      for (const type of ENTITY_TYPES) expect(indexes).toContain(`${type}_user_id_id_idx`);
+      expect(indexes).toEqual(
+        expect.arrayContaining([
+          'sync_changes_user_id_xid_seq_idx',
+          'sync_changes_user_id_entity_type_xid_seq_idx',
+          'devices_user_id_mac_address_idx',
+          'products_is_public_idx',
+          'consumptions_user_id_session_id_idx',
+          'id_mappings_user_id_entity_type_server_id_idx',
+          'sync_conflicts_user_id_status_created_at_id_idx',
+          'outbox_events_status_next_attempt_at_idx',
+        ]),
+      );
+    });
+
+    test('stamps each sync_changes row with its transaction id (xid8) and an identity sequence', async () => {
+      const columns = await columnsOf(t.db, 'sync_changes');
+      expect(columns.get('xid')).toEqual({ type: 'xid8', notNull: true });
+      expect(columns.get('seq')).toEqual({ type: 'bigint', notNull: true });
+    });
   });
 
   test('migrating an up-to-date database is a no-op', async () => {

@@ -3,9 +3,16 @@ import os from 'node:os';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { describe } from 'vitest';
-import { createDatabase, type Database, type DatabaseDriver } from '../../src/db/database.ts';
+import {
+  createDatabase,
+  createPglite,
+  databaseFromPglite,
+  type Database,
+  type DatabaseDriver,
+} from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { DB } from '../../src/db/schema.ts';
+import { pgliteTemplate } from './pglite-template.ts';
 
 /** A PostgreSQL server for database tests (any database on it; fresh ones are created). */
 export const TEST_DATABASE_URL: string | undefined = process.env['TEST_DATABASE_URL']?.trim() || undefined;
@@ -63,13 +70,18 @@ async function dropServerDatabase(serverUrl: string, name: string): Promise<void
   await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
+/** A new in-memory PGlite holding a copy of the template (no initdb: about a second). */
+async function openPgliteCopy(migrated: boolean): Promise<Database> {
+  return databaseFromPglite(await createPglite({ loadDataDir: await pgliteTemplate(migrated) }));
+}
+
 /**
  * A fresh, migrated database that disappears when disposed (`await using`):
  * an in-memory PGlite, or a new database on the TEST_DATABASE_URL server, dropped afterwards.
  */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const driver = options.driver ?? (TEST_DATABASE_URL === undefined ? 'pglite' : 'postgres');
-  const dataDir = os.tmpdir(); // unused by memory:// and postgres://, required by the options
+  const dataDir = os.tmpdir(); // unused by postgres://, required by the options
 
   let databaseUrl: string | undefined;
   let dropDatabase = async () => {};
@@ -80,10 +92,15 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     dropDatabase = () => dropServerDatabase(serverUrl, created.name);
   }
 
+  const migrate = options.migrate ?? true;
   let database: Database | undefined;
   try {
-    database = await createDatabase({ databaseUrl: databaseUrl ?? 'memory://', dataDir, poolSize: options.poolSize });
-    if (options.migrate ?? true) await migrateToLatest(database.db);
+    if (databaseUrl === undefined) {
+      database = await openPgliteCopy(migrate);
+    } else {
+      database = await createDatabase({ databaseUrl, dataDir, poolSize: options.poolSize });
+      if (migrate) await migrateToLatest(database.db);
+    }
   } catch (error) {
     await database?.close();
     await dropDatabase();
@@ -103,7 +120,7 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
 export interface DatabaseTestTarget {
   readonly driver: DatabaseDriver;
   /** createTestDatabase on this target's driver. */
-  createTestDatabase(options?: Omit<TestDatabaseOptions, 'driver'>): Promise<TestDatabase>;
+  readonly createTestDatabase: (options?: Omit<TestDatabaseOptions, 'driver'>) => Promise<TestDatabase>;
 }
 
 /**
