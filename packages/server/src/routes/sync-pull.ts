@@ -3,6 +3,17 @@ import { PullQuerySchema, ResetRequestSchema, StatusQuerySchema, SyncError, crea
 import { principalOf } from '../http/authenticate.ts';
 import type { SyncServices } from '../sync/sync-services.ts';
 
+/**
+ * Whether `If-None-Match` names `etag`: the header is a list of entity tags compared weakly
+ * (RFC 9110 §13.1.2), so `W/"x"` and `"a", "x"` match `"x"`; `*` matches any current page.
+ */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const wanted = opaque(etag);
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === wanted);
+}
+
 /** Pull, full sync, reset and status: `GET /changes`, `POST /full`, `POST /reset`, `GET /status`. */
 export async function pullRoutes(app: FastifyInstance, services: SyncServices, maxChanges: number): Promise<void> {
   app.get('/api/v1/sync/changes', async (request, reply) => {
@@ -21,11 +32,11 @@ export async function pullRoutes(app: FastifyInstance, services: SyncServices, m
     });
     request.syncTrace = { kind: 'pull', userId, deviceId: query.deviceId, pulled: page.body.recordsReturned };
     if (query.deviceId !== undefined && query.scope === 'user') {
-      await services.devices.rememberPull(userId, query.deviceId, page.positions);
+      await services.devices.rememberPull(userId, query.deviceId, page.positions, page.readTypes);
     }
     reply.header('etag', page.etag);
     reply.header('cache-control', 'private, no-cache');
-    if (request.headers['if-none-match'] === page.etag) return reply.status(304).send();
+    if (ifNoneMatchHits(request.headers['if-none-match'], page.etag)) return reply.status(304).send();
     return page.body;
   });
 
@@ -40,7 +51,7 @@ export async function pullRoutes(app: FastifyInstance, services: SyncServices, m
       deviceId: body.deviceId,
       scope: 'user',
     });
-    await services.devices.rememberPull(userId, body.deviceId, page.positions);
+    await services.devices.rememberPull(userId, body.deviceId, page.positions, page.readTypes);
     request.syncTrace = {
       kind: 'full',
       userId,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { ENTITY_SYNC_ORDER, START_POSITION, type CursorPosition, type EntityType, type SyncStatus } from '@sync-engine/shared';
+import { ENTITY_SYNC_ORDER, START_POSITION, comparePositions, type CursorPosition, type EntityType, type SyncStatus } from '@sync-engine/shared';
 import type { DB } from '../db/schema.ts';
 import { countPending } from './pull/change-feed.ts';
 import type { PullService } from './pull/pull-service.ts';
@@ -17,9 +17,21 @@ export class DeviceStateService {
     private readonly pull: PullService,
   ) {}
 
-  /** Records a pull the device was answered: its new positions and the sync time. */
-  async rememberPull(userId: string, deviceId: string, positions: ReadonlyMap<EntityType, CursorPosition>): Promise<void> {
-    const stored: StoredPositions = Object.fromEntries(positions);
+  /**
+   * Records a pull the device was answered: its new positions and the sync time. A type
+   * keeps a position once the device has read it (in this pull, or earlier as its cursor
+   * shows); a type never read stays without one, so `/status` reports it as null.
+   */
+  async rememberPull(
+    userId: string,
+    deviceId: string,
+    positions: ReadonlyMap<EntityType, CursorPosition>,
+    readTypes: ReadonlySet<EntityType>,
+  ): Promise<void> {
+    const stored: StoredPositions = {};
+    for (const [type, position] of positions) {
+      if (readTypes.has(type) || comparePositions(position, START_POSITION) !== 0) stored[type] = position;
+    }
     await sql`
       insert into sync_states (user_id, device_id, cursor_positions, last_sync_at, updated_at)
       values (${userId}, ${deviceId}, ${JSON.stringify(stored)}::jsonb, now(), now())
@@ -27,9 +39,17 @@ export class DeviceStateService {
         set cursor_positions = excluded.cursor_positions, last_sync_at = now(), updated_at = now()`.execute(this.db);
   }
 
-  /** Forgets the device: last sync time, positions, and any lock it holds. */
+  /**
+   * Forgets the device: last sync time, positions, and any lock it holds. The row itself
+   * stays so the fencing token keeps growing: a holder from before the reset can never
+   * share a token with one after it.
+   */
   async reset(userId: string, deviceId: string): Promise<void> {
-    await sql`delete from sync_states where user_id = ${userId} and device_id = ${deviceId}`.execute(this.db);
+    await sql`
+      update sync_states
+      set lock_owner = null, lock_expires_at = null, last_sync_at = null,
+          cursor_positions = '{}'::jsonb, updated_at = now()
+      where user_id = ${userId} and device_id = ${deviceId}`.execute(this.db);
   }
 
   async status(userId: string, deviceId: string): Promise<SyncStatus> {
@@ -49,7 +69,7 @@ export class DeviceStateService {
     const cursorPositions: Partial<Record<EntityType, string | null>> = {};
     for (const t of ENTITY_SYNC_ORDER) {
       const p = stored[t];
-      cursorPositions[t] = p === undefined ? null : this.pull.encode(userId, 'user', new Map([[t, p]]));
+      cursorPositions[t] = p === undefined ? null : this.pull.encodeEntityCursor(userId, 'user', positions, t);
     }
     const [pendingChanges, conflicts] = await Promise.all([
       countPending(this.db, { userId, positions, excludeDeviceId: deviceId }),

@@ -32,8 +32,10 @@ export interface PullRequest {
 export interface PullPage {
   readonly body: PullResult;
   readonly etag: string;
-  /** Per-type positions after this page, for the device's remembered state. */
+  /** Per-type positions after this page (every type), for the device's remembered state. */
   readonly positions: ReadonlyMap<EntityType, CursorPosition>;
+  /** The types this page read (the filter, or every type). */
+  readonly readTypes: ReadonlySet<EntityType>;
 }
 
 /**
@@ -73,6 +75,24 @@ export class PullService {
     const position = getMinCursor(all);
     const uniform = all.every((p) => comparePositions(p, position) === 0);
     const cursor: CompositeCursor = uniform ? { position } : { position, entityPositions: Object.fromEntries(positions) };
+    return this.codec.encode(cursorSubject(userId, scope), cursor);
+  }
+
+  /**
+   * The cursor of one entity type: that type's position, and for every other type the MIN
+   * over all of them (`positions` holds every type, START where never read). Whatever pull a
+   * client starts from it, filtered or not, no change of any type is skipped; other types
+   * may at worst be re-sent.
+   */
+  encodeEntityCursor(
+    userId: string,
+    scope: 'user' | 'catalog',
+    positions: ReadonlyMap<EntityType, CursorPosition>,
+    type: EntityType,
+  ): string {
+    const own = positions.get(type) ?? START_POSITION;
+    const position = getMinCursor(ENTITY_SYNC_ORDER.map((t) => positions.get(t) ?? START_POSITION));
+    const cursor: CompositeCursor = comparePositions(own, position) === 0 ? { position } : { position, entityPositions: { [type]: own } };
     return this.codec.encode(cursorSubject(userId, scope), cursor);
   }
 
@@ -121,10 +141,7 @@ export class PullService {
     const changes = await this.withLatestState(db, owner, page);
     const cursor = this.encode(userId, scope, next);
     const entityCursors: Partial<Record<EntityType, string>> = {};
-    for (const t of types) {
-      const p = next.get(t) ?? START_POSITION;
-      entityCursors[t] = this.codec.encode(cursorSubject(userId, scope), { position: p, entityPositions: { [t]: p } });
-    }
+    for (const t of types) entityCursors[t] = this.encodeEntityCursor(userId, scope, next, t);
     const body: PullResult = { changes, cursor, hasMore, recordsReturned: changes.length, entityCursors };
     const etag = computeSyncChangesEtag({
       userId,
@@ -137,7 +154,7 @@ export class PullService {
       hasMore,
       pageDigest: computePageDigest(changes),
     });
-    return { body, etag, positions: next };
+    return { body, etag, positions: next, readTypes: new Set(types) };
   }
 
   /** Attaches each change's latest entity state: one query per entity type on the page. */
