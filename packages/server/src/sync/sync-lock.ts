@@ -21,6 +21,11 @@ export class LockLostError extends SyncError {
  * One push or full sync at a time per user+device. The lock lives in `sync_states` so every
  * server instance on the database sees it; a holder that stops heartbeating for `staleMs`
  * (a crashed worker) is taken over, and the fencing token keeps it from writing afterwards.
+ *
+ * A held, live lock is refused at once: the UPDATE's condition is false on the row it sees,
+ * so it never waits for the holder's open write transaction (which holds the row, see
+ * `assertSyncLockHeld`). Only a takeover of an expired lock waits for that transaction to
+ * end, then re-checks the row, so a holder's batch in flight always commits first.
  */
 export async function acquireSyncLock(
   db: Kysely<DB>,
@@ -29,16 +34,22 @@ export async function acquireSyncLock(
   owner: string,
   staleMs: number,
 ): Promise<HeldSyncLock> {
+  const expiresAt = sql`now() + make_interval(secs => ${staleMs / 1000})`;
   const { rows } = await sql<{ fencing_token: string }>`
-    insert into sync_states (user_id, device_id, lock_owner, lock_expires_at, fencing_token, updated_at)
-    values (${userId}, ${deviceId}, ${owner}, now() + make_interval(secs => ${staleMs / 1000}), 1, now())
-    on conflict (user_id, device_id) do update
-      set lock_owner = excluded.lock_owner,
-          lock_expires_at = excluded.lock_expires_at,
-          fencing_token = sync_states.fencing_token + 1,
-          updated_at = now()
-      where sync_states.lock_owner is null or sync_states.lock_expires_at < now()
-    returning fencing_token`.execute(db);
+    with taken as (
+      update sync_states
+      set lock_owner = ${owner}, lock_expires_at = ${expiresAt}, fencing_token = fencing_token + 1, updated_at = now()
+      where user_id = ${userId} and device_id = ${deviceId}
+        and (lock_owner is null or lock_expires_at < now())
+      returning fencing_token
+    ), created as (
+      insert into sync_states (user_id, device_id, lock_owner, lock_expires_at, fencing_token, updated_at)
+      select ${userId}, ${deviceId}, ${owner}, ${expiresAt}, 1, now()
+      where not exists (select 1 from sync_states where user_id = ${userId} and device_id = ${deviceId})
+      on conflict (user_id, device_id) do nothing
+      returning fencing_token
+    )
+    select fencing_token from taken union all select fencing_token from created`.execute(db);
   const row = rows[0];
   if (row) return { userId, deviceId, owner, fencingToken: String(row.fencing_token) };
   const held = await sql<{ wait_ms: number | string | null }>`

@@ -105,8 +105,12 @@ export async function completeOperation(
     select user_id, ${DOMAIN_EVENT.PUSH_COMPLETED}, ${JSON.stringify(event)}::jsonb from done`.execute(db);
 }
 
-/** Marks an operation that stopped on an error FAILED, so a retry takes it over at once. */
-export async function failOperation(db: Kysely<DB>, userId: string, syncOperationId: string): Promise<void> {
+/**
+ * Marks an operation that stopped on an error FAILED, so a retry takes it over at once.
+ * Fenced: a worker that lost its lock cannot mark FAILED the run of whoever took it over.
+ */
+export async function failOperation(db: Kysely<DB>, userId: string, syncOperationId: string, fencingToken: string): Promise<void> {
   await sql`update sync_operations set status = 'FAILED', updated_at = now()
-    where user_id = ${userId} and sync_operation_id = ${syncOperationId} and status = 'IN_PROGRESS'`.execute(db);
+    where user_id = ${userId} and sync_operation_id = ${syncOperationId} and status = 'IN_PROGRESS'
+      and lock_token = ${fencingToken}`.execute(db);
 }

@@ -136,6 +136,8 @@ class BatchDecider {
     const applied = this.snap.appliedRequests.get(change.requestId);
     if (applied) {
       const state = this.snap.states.get(applied.entityType, applied.serverId) ?? null;
+      // A resent CREATE (its first answer lost, e.g. a crash) reports its mapping again.
+      if (change.changeType === 'CREATE') this.mapping(change.entityType, clientIdOf(change), applied.serverId, false);
       this.success(change, applied.serverId, applied.version, 'DUPLICATE');
       return { outcome: 'skipped', reason: { code: 'DUPLICATE_REQUEST' }, before: state, after: state };
     }
@@ -331,8 +333,9 @@ class BatchDecider {
     return undefined;
   }
 
+  /** `id` as the canonical (lower-case) server id of one of the user's entities, if it is one. */
   private ownServerId(type: EntityType, id: string): string | undefined {
-    return isUuid(id) && this.snap.states.get(type, id) !== undefined ? id : undefined;
+    return isUuid(id) ? this.snap.states.get(type, id)?.id : undefined;
   }
 
   /** Products may only be public for the catalog user; anyone else's `true` becomes `false`. */
@@ -410,7 +413,8 @@ class BatchDecider {
     });
   }
 
-  private fail(change: SyncChangeInput, retryable: boolean, error: ChangeError): ReturnType<BatchDecider['decide']> {
+  private fail(change: SyncChangeInput, retryable: boolean, raw: ChangeError): ReturnType<BatchDecider['decide']> {
+    const error = withoutNul(raw);
     this.out.failed.push({
       requestId: change.requestId,
       clientId: clientIdOf(change),
@@ -472,6 +476,19 @@ class BatchDecider {
       resolvedState: resolved,
     });
   }
+}
+
+/**
+ * The answer is stored (jsonb) and sent as text, neither of which can hold NUL; a detail
+ * naming a field whose key holds one (an unknown field) shows it escaped as `\u0000`.
+ */
+function withoutNul(error: ChangeError): ChangeError {
+  const clean = (s: string) => s.replaceAll('\u0000', '\\u0000');
+  return {
+    ...error,
+    message: clean(error.message),
+    ...(error.details ? { details: error.details.map((d) => ({ field: clean(d.field), message: clean(d.message) })) } : {}),
+  };
 }
 
 function clientIdOf(change: SyncChangeInput): string {

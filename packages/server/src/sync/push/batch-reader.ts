@@ -72,6 +72,16 @@ export async function readBatchSnapshot(
     ),
   ];
 
+  if (macs.length > 0) {
+    // No unique index can say "one live device per macAddress" (an UPDATE may share one), so
+    // device CREATEs naming a macAddress queue per user+address until the other commits;
+    // the devices read below, a later statement, then sees the device it created.
+    await sql`
+      select pg_advisory_xact_lock(k) from (
+        select distinct hashtextextended(${userId} || chr(1) || m, 0) as k from unnest(${macs}::text[]) as m order by k
+      ) keys`.execute(trx);
+  }
+
   const states = new EntityStateMap();
   const devicesByMac = new Map<string, string>();
   // Sequential on purpose: the locks are taken in sync order, the same in every batch.

@@ -107,8 +107,15 @@ export async function writeBatch(
  * Recomputes the server-derived aggregates of sessions from their live consumptions. A
  * session whose aggregates change gets a new version and a server-authored change
  * (origin null), so every device, the pushing one too, pulls the new values.
+ *
+ * The sessions are locked first, in a statement of their own: every writer of a session's
+ * consumptions ends here, so the lock orders them, and the aggregate statement that follows
+ * takes its snapshot only once the lock is held, so it counts the consumptions the previous
+ * holder committed. (Computed in the locking statement itself, the aggregates would come
+ * from a snapshot taken before the wait and overwrite the other writer's.)
  */
 export async function recomputeSessionAggregates(trx: Kysely<DB>, userId: string, sessionIds: readonly string[]): Promise<void> {
+  await sql`select id from sessions where user_id = ${userId} and id = any(${sessionIds}::uuid[]) order by id for update`.execute(trx);
   await sql`
     with agg as (
       select s.id, count(c.id)::int as cnt, min(c.timestamp) as first_at, max(c.timestamp) as last_at

@@ -89,6 +89,10 @@ export async function processChanges(opts: ProcessOptions, changes: readonly Syn
     });
 
   for (let start = 0; start < ordered.length; start += PUSH_BATCH_SIZE) {
+    // Embedded PGlite answers queries without ever yielding to the event loop, so a long
+    // push would hold it for its whole run: no heartbeat, no other request. Yield between
+    // batches (a no-op cost on PostgreSQL, whose I/O yields anyway).
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const batch = ordered.slice(start, start + PUSH_BATCH_SIZE);
     try {
       collect(await withRetries(() => runInTransaction(batch)));

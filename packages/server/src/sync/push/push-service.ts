@@ -107,7 +107,7 @@ export class PushService {
           entityTypesChanged: processed.entityTypesChanged,
         };
       } catch (err) {
-        await failOperation(db, userId, body.syncOperationId).catch(() => undefined);
+        await failOperation(db, userId, body.syncOperationId, lock.fencingToken).catch(() => undefined);
         throw err;
       }
     });

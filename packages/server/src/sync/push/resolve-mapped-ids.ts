@@ -41,5 +41,6 @@ export function resolveReference(
 ): string | undefined {
   const mapped = idMap.get(target, value);
   if (mapped !== undefined) return mapped;
-  return isUuid(value) && states.get(target, value) !== undefined ? value : undefined;
+  // The stored id: canonical lower case whatever case the client wrote it in.
+  return isUuid(value) ? states.get(target, value)?.id : undefined;
 }
