@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EntityConflictConfigMap } from '@sync-engine/shared';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type ServerConfig } from '../../src/config/env.ts';
 import { createTokenService, type TokenService } from '../../src/http/auth-tokens.ts';
 import type { SyncTestHooks } from '../../src/sync/sync-services.ts';
@@ -37,6 +37,8 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   readonly conflictConfig?: EntityConflictConfigMap;
   readonly testHooks?: SyncTestHooks;
+  /** More app dependencies (a Redis client, outbox subscribers, …). */
+  readonly deps?: Partial<Pick<AppDeps, 'redis' | 'outboxSubscribers' | 'logger'>>;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     cursorKey: TEST_JWT_SECRET,
     ...(options.conflictConfig ? { conflictConfig: options.conflictConfig } : {}),
     ...(options.testHooks ? { testHooks: options.testHooks } : {}),
+    ...options.deps,
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   let closing: Promise<void> | undefined;

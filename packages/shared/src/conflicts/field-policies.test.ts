@@ -191,6 +191,12 @@ describe('resolveFieldValue — examples', () => {
       { local: 'mine', server: null },
       'mine',
     ],
+    [
+      'MANUAL keeps the stored value when a merge is forced',
+      'MANUAL',
+      { local: 'mine', server: 'theirs', localUpdatedAt: T2, serverUpdatedAt: T1 },
+      'theirs',
+    ],
   ];
   it.each(cases)('%s', (_name, policy, input, expected) => {
     expect(resolveFieldValue(policy, input)).toEqual(expected);
@@ -252,6 +258,7 @@ const domainOf: Record<FieldPolicy, fc.Arbitrary<unknown>> = {
   MIN_VALUE: fc.oneof(fc.double({ noNaN: true }), fc.constant(null)),
   SERVER_IF_LOCAL_NULL: fc.jsonValue(),
   LOCAL_IF_SERVER_NULL: fc.jsonValue(),
+  MANUAL: fc.jsonValue(),
 };
 
 describe('resolveFieldValue — properties', () => {

@@ -126,6 +126,15 @@ export function localIfServerNull({ local, server }: FieldResolutionInput): unkn
   return isNullish(server) ? local : server;
 }
 
+/**
+ * MANUAL: a person decides, so no rule may pick the client's value. When a merge has to be
+ * computed anyway (a pending conflict resolved with MERGE and no merged data), the stored
+ * value stays.
+ */
+export function manual({ server }: FieldResolutionInput): unknown {
+  return server;
+}
+
 /** One pure resolver per field policy; exhaustive over FIELD_POLICY by type. */
 export const FIELD_POLICY_RESOLVERS: Readonly<Record<FieldPolicy, FieldResolver>> = Object.freeze({
   [FIELD_POLICY.LOCAL_WINS]: localWins,
@@ -137,6 +146,7 @@ export const FIELD_POLICY_RESOLVERS: Readonly<Record<FieldPolicy, FieldResolver>
   [FIELD_POLICY.MIN_VALUE]: minValue,
   [FIELD_POLICY.SERVER_IF_LOCAL_NULL]: serverIfLocalNull,
   [FIELD_POLICY.LOCAL_IF_SERVER_NULL]: localIfServerNull,
+  [FIELD_POLICY.MANUAL]: manual,
 });
 
 /**

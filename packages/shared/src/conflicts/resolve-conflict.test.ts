@@ -5,9 +5,9 @@ import { ENTITY_CONFLICT_CONFIG } from './conflict-config.ts';
 import { mergeEntity } from './custom-merges.ts';
 import { patchArb, serverStateArb } from './entity-arbitraries.test-support.ts';
 import { jsonEquals } from './json-equality.ts';
-import { resolveConflict } from './resolve-conflict.ts';
+import { manualFieldsOf, resolveConflict } from './resolve-conflict.ts';
 import { CONFLICT_STRATEGIES } from './strategies.ts';
-import { applySyncConfig, parseSyncConfig } from './sync-config.ts';
+import { applySyncConfig, configurableFields, parseSyncConfig } from './sync-config.ts';
 
 const base = {
   id: 'srv-1',
@@ -151,4 +151,116 @@ describe.each(ENTITY_SYNC_ORDER)('resolveConflict on %s — properties', (entity
       ),
     );
   });
+});
+
+describe('resolveConflict — field-level MANUAL (SYNC_CONFIG)', () => {
+  function manualName() {
+    const parsed = parseSyncConfig({
+      entities: { products: { fieldPolicies: { name: 'MANUAL' } } },
+    });
+    if (!parsed.ok) throw new Error(parsed.message);
+    return applySyncConfig(ENTITY_CONFLICT_CONFIG, parsed.config).products;
+  }
+
+  it('a stale UPDATE that changes a MANUAL field is pending: MANUAL_REQUIRED, nothing resolved', () => {
+    const server = { ...base, name: 'Server name', description: 'd', effects: [], isPublic: false };
+    expect(
+      resolve('products', { name: 'Client name', description: 'x' }, server, manualName()),
+    ).toEqual({
+      strategy: 'MANUAL',
+      outcome: 'MANUAL_REQUIRED',
+      resolvedState: null,
+      changedFields: [],
+    });
+  });
+
+  it('a stale UPDATE that leaves the MANUAL field alone is merged as usual', () => {
+    const server = { ...base, name: 'Same', description: 'd', effects: [], isPublic: false };
+    for (const local of [{ description: 'x' }, { name: 'Same', description: 'x' }]) {
+      expect(resolve('products', local, server, manualName())).toEqual({
+        strategy: 'MERGE',
+        outcome: 'ADOPT_SERVER',
+        resolvedState: { ...server, description: 'x' },
+        changedFields: ['description'],
+      });
+    }
+  });
+
+  it('manualFieldsOf names exactly the patched MANUAL fields whose value differs', () => {
+    const config = manualName();
+    const server = { ...base, name: 'A', description: 'd', effects: [], isPublic: false };
+    const input = (local: Record<string, unknown>) => ({
+      entityType: 'products' as const,
+      config,
+      local,
+      server,
+      localVersion: 3,
+      serverVersion: 5,
+    });
+    expect(manualFieldsOf(input({ name: 'B', description: 'd2' }))).toEqual(['name']);
+    expect(manualFieldsOf(input({ name: 'A' }))).toEqual([]);
+    expect(manualFieldsOf(input({ description: 'd2' }))).toEqual([]);
+  });
+
+  it('a forced merge (resolving with MERGE and no merged data) keeps the MANUAL field as stored', () => {
+    const config = manualName();
+    const server = { ...base, name: 'A', description: 'd', effects: ['x'], isPublic: false };
+    const merged = mergeEntity({
+      entityType: 'products',
+      config,
+      local: { name: 'B', effects: ['y'] },
+      server,
+      localVersion: 3,
+      serverVersion: 5,
+    });
+    expect(merged).toEqual({ ...server, effects: ['x', 'y'] });
+  });
+
+  it.each(ENTITY_SYNC_ORDER.filter((t) => !ENTITY_CONFLICT_CONFIG[t].conflictFree))(
+    'on %s: MANUAL_REQUIRED exactly when a patched MANUAL field differs from the stored value',
+    (entityType) => {
+      const fields = configurableFields(entityType);
+      fc.assert(
+        fc.property(
+          serverStateArb(entityType),
+          patchArb(entityType),
+          fc.subarray(fields, { minLength: 1 }),
+          (server, local, manualFields) => {
+            const parsed = parseSyncConfig({
+              entities: {
+                [entityType]: {
+                  fieldPolicies: Object.fromEntries(manualFields.map((f) => [f, 'MANUAL'])),
+                },
+              },
+            });
+            if (!parsed.ok) throw new Error(parsed.message);
+            const config = applySyncConfig(ENTITY_CONFLICT_CONFIG, parsed.config)[entityType];
+            const result = resolveConflict({
+              entityType,
+              config,
+              local,
+              server,
+              localVersion: 1,
+              serverVersion: server.version as number,
+            });
+            const touched = manualFields.filter(
+              (f) => local[f] !== undefined && !jsonEquals(local[f], server[f]),
+            );
+            if (server.deletedAt !== null && server.deletedAt !== undefined) {
+              expect(result.outcome).toBe('ADOPT_SERVER');
+            } else if (touched.length > 0) {
+              expect(result).toMatchObject({ strategy: 'MANUAL', outcome: 'MANUAL_REQUIRED' });
+            } else {
+              expect(result.outcome).toBe('ADOPT_SERVER');
+              // The MANUAL fields keep their stored values in the merged state.
+              for (const f of manualFields) {
+                expect(jsonEquals(result.resolvedState?.[f], server[f])).toBe(true);
+              }
+            }
+          },
+        ),
+        { numRuns: 50 },
+      );
+    },
+  );
 });

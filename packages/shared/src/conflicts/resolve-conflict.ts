@@ -1,9 +1,10 @@
 import { mergeEntity } from './custom-merges.ts';
-import type { MergeEntityInput } from './entity-merger.ts';
+import { isServerKeptField, policyForField, type MergeEntityInput } from './entity-merger.ts';
 import { jsonEquals } from './json-equality.ts';
 import {
   CONFLICT_RESOLUTION_OUTCOME,
   CONFLICT_STRATEGY,
+  FIELD_POLICY,
   type ConflictResolutionOutcome,
   type ConflictStrategy,
 } from './strategies.ts';
@@ -28,11 +29,31 @@ function changedFields(
 }
 
 /**
+ * The fields of a conflict a person has to decide: patched fields whose policy is MANUAL
+ * (by SYNC_CONFIG) and whose client value differs from the stored one. Fields the server
+ * always keeps never count, and neither does a MANUAL field the client left unchanged.
+ */
+export function manualFieldsOf(input: MergeEntityInput): string[] {
+  const { entityType, config, local, server } = input;
+  return Object.entries(local)
+    .filter(
+      ([field, value]) =>
+        value !== undefined &&
+        policyForField(config, field) === FIELD_POLICY.MANUAL &&
+        !isServerKeptField(entityType, config, field) &&
+        !jsonEquals(value, server[field]),
+    )
+    .map(([field]) => field);
+}
+
+/**
  * Decides a conflict (an UPDATE whose base version is older than the stored one) by the
  * entity's config. Conflict-free entities → SKIPPED, the stored state unchanged. A
  * tombstoned stored state → SERVER_WINS, ADOPT_SERVER with the tombstone (DELETE always
- * wins). MANUAL → MANUAL_REQUIRED with no resolved state (the conflict stays pending).
- * Every other strategy → ADOPT_SERVER with the merged state. Pure.
+ * wins). MANUAL, as the entity's strategy or as the policy of a field the client changed
+ * (`manualFieldsOf`) → MANUAL_REQUIRED with no resolved state (the conflict stays pending,
+ * nothing is applied, not even the other fields). Every other strategy → ADOPT_SERVER with
+ * the merged state. Pure.
  */
 export function resolveConflict(input: MergeEntityInput): ConflictResolution {
   const { config, server } = input;
@@ -52,7 +73,7 @@ export function resolveConflict(input: MergeEntityInput): ConflictResolution {
       changedFields: [],
     };
   }
-  if (config.defaultStrategy === CONFLICT_STRATEGY.MANUAL) {
+  if (config.defaultStrategy === CONFLICT_STRATEGY.MANUAL || manualFieldsOf(input).length > 0) {
     return {
       strategy: CONFLICT_STRATEGY.MANUAL,
       outcome: CONFLICT_RESOLUTION_OUTCOME.MANUAL_REQUIRED,

@@ -20,7 +20,11 @@ export const CONFLICT_STRATEGIES = Object.freeze(Object.values(CONFLICT_STRATEGY
   ...ConflictStrategy[],
 ];
 
-/** Field-level policies: how one field of two conflicting states is resolved (CONTRACT §3). */
+/**
+ * Field-level policies: how one field of two conflicting states is resolved (CONTRACT §3).
+ * MANUAL (available to any field by config) decides nothing: a conflict whose client value
+ * of such a field differs from the stored one is stored as pending (MANUAL_REQUIRED).
+ */
 export const FIELD_POLICY = {
   LOCAL_WINS: 'LOCAL_WINS',
   SERVER_WINS: 'SERVER_WINS',
@@ -31,6 +35,7 @@ export const FIELD_POLICY = {
   MIN_VALUE: 'MIN_VALUE',
   SERVER_IF_LOCAL_NULL: 'SERVER_IF_LOCAL_NULL',
   LOCAL_IF_SERVER_NULL: 'LOCAL_IF_SERVER_NULL',
+  MANUAL: 'MANUAL',
 } as const;
 
 export type FieldPolicy = (typeof FIELD_POLICY)[keyof typeof FIELD_POLICY];

@@ -70,6 +70,25 @@ describe('parseSyncConfig — accepts', () => {
     });
   });
 
+  it('MANUAL on any configurable field of any entity that can conflict, whatever its kind', () => {
+    for (const type of ENTITY_SYNC_ORDER.filter((t) => !ENTITY_CONFLICT_CONFIG[t].conflictFree)) {
+      const fieldPolicies = Object.fromEntries(configurableFields(type).map((f) => [f, 'MANUAL']));
+      const config = parsedOrThrow({ entities: { [type]: { fieldPolicies } } });
+      const applied = applySyncConfig(ENTITY_CONFLICT_CONFIG, config)[type];
+      for (const field of configurableFields(type)) {
+        expect(applied.fieldPolicies[field], `${type}.${field}`).toEqual({ policy: 'MANUAL' });
+      }
+      expect(applied.defaultStrategy).toBe(ENTITY_CONFLICT_CONFIG[type].defaultStrategy);
+    }
+  });
+
+  it('MANUAL as the default strategy of any entity that can conflict', () => {
+    for (const type of ENTITY_SYNC_ORDER.filter((t) => !ENTITY_CONFLICT_CONFIG[t].conflictFree)) {
+      const config = parsedOrThrow({ entities: { [type]: { defaultStrategy: 'MANUAL' } } });
+      expect(applySyncConfig(ENTITY_CONFLICT_CONFIG, config)[type].defaultStrategy).toBe('MANUAL');
+    }
+  });
+
   it('a text file holding valid JSON', () => {
     expect(parseSyncConfigText(JSON.stringify(CONTRACT_EXAMPLE))).toMatchObject({ ok: true });
   });
