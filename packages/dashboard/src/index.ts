@@ -1,1 +1,2 @@
-export {};
+export * from './capture-reader.ts';
+export * from './dashboard-plugin.ts';

@@ -8,10 +8,18 @@ import { CORRELATION_HEADER, correlationIdFor } from './http/correlation.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
 import { installSyncTrace } from './http/sync-trace.ts';
+import { installObservability } from './capture/observability.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { pushRoutes } from './routes/sync-push.ts';
 import { pullRoutes } from './routes/sync-pull.ts';
 import { createSyncServices, type SyncTestHooks } from './sync/sync-services.ts';
+import type { Redis } from 'ioredis';
+import type { OutboxSubscriber } from './outbox/outbox-subscriber.ts';
+import { createSyncRuntime } from './sync/sync-runtime.ts';
+import { conflictRoutes } from './routes/sync-conflicts.ts';
+import { leaseRoutes } from './routes/sync-lease.ts';
+import { realtimeRoutes } from './routes/sync-ws.ts';
+import { healthRoutes } from './routes/sync-health.ts';
 import { ENTITY_CONFLICT_CONFIG, type EntityConflictConfigMap } from '@sync-engine/shared';
 
 /** Everything the HTTP layer needs; main.ts builds it, tests build their own. */
@@ -26,6 +34,10 @@ export interface AppDeps {
   /** The conflict config in force (SYNC_CONFIG applied); defaults to the declared one. */
   readonly conflictConfig?: EntityConflictConfigMap;
   readonly testHooks?: SyncTestHooks;
+  /** Set when REDIS_URL is (main.ts owns and closes it): leases and realtime go through Redis. */
+  readonly redis?: Redis;
+  /** Outbox subscribers besides the realtime one. */
+  readonly outboxSubscribers?: readonly OutboxSubscriber[];
 }
 
 /** Builds the Fastify instance with every route; never listens (main.ts or a test does). */
@@ -33,8 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Redaction and serializers always apply; a caller may only add to them (level, stream).
   const logger =
     typeof deps.logger === 'object'
-      ? { ...loggerOptions(deps.config.logLevel), ...deps.logger }
-      : (deps.logger ?? loggerOptions(deps.config.logLevel));
+      ? { ...loggerOptions(deps.config.logLevel, deps.config.redactKeys), ...deps.logger }
+      : (deps.logger ?? loggerOptions(deps.config.logLevel, deps.config.redactKeys));
   const app = Fastify({
     logger,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -50,6 +62,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installBodyParsing(app);
   installAuthentication(app, deps.tokens);
   installSyncTrace(app);
+  // Capture + metrics hooks must precede the routes; also serves the dashboard API and /metrics.
+  await installObservability(app, { config: deps.config, db: deps.database.db, tokens: deps.tokens });
+  const runtime = createSyncRuntime({ config: deps.config, db: deps.database.db, redis: deps.redis, log: app.log, outboxSubscribers: deps.outboxSubscribers });
+  app.addHook('onReady', () => runtime.start());
+  app.addHook('onClose', () => runtime.stop());
   const services = createSyncServices({
     db: deps.database.db,
     conflictConfig: deps.conflictConfig ?? ENTITY_CONFLICT_CONFIG,
@@ -57,9 +74,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     lockStaleMs: deps.config.lockStaleMs,
     cursorKey: deps.cursorKey,
     hooks: deps.testHooks,
+    leases: runtime.leases,
+    onCommitted: () => runtime.outbox.wake(),
+    log: app.log,
   });
   await app.register(async (scope) => operationsRoutes(scope, deps));
   await app.register(async (scope) => pushRoutes(scope, services, deps.config.maxChangesPerPush));
   await app.register(async (scope) => pullRoutes(scope, services, deps.config.maxChangesPerPush));
+  await app.register(async (scope) => conflictRoutes(scope, services.conflicts));
+  await app.register(async (scope) => leaseRoutes(scope, runtime.leases));
+  await app.register(realtimeRoutes, { broadcaster: runtime.broadcaster });
+  await app.register(async (scope) => healthRoutes(scope, runtime.health));
   return app;
 }

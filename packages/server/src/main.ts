@@ -6,6 +6,7 @@ import { loadConflictConfig } from './config/sync-config-file.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createTokenService } from './http/auth-tokens.ts';
+import { createRedisClient } from './coordination/redis-client.ts';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -25,9 +26,18 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
   });
+  const redis = config.redisUrl === undefined ? undefined : createRedisClient(config.redisUrl);
+  let built: FastifyInstance | undefined;
   try {
     await migrateToLatest(database.db);
-    const app = await buildApp({ config, database, conflictConfig, tokens: createTokenService(secret), cursorKey: secret });
+    const app = (built = await buildApp({
+      config,
+      database,
+      conflictConfig,
+      tokens: createTokenService(secret),
+      cursorKey: secret,
+      ...(redis === undefined ? {} : { redis }),
+    }));
     const address = await app.listen({ port: config.port, host: config.host });
     app.log.info({ address, database: database.driver }, 'sync engine listening');
     let closing: Promise<void> | undefined;
@@ -40,6 +50,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
           try {
             await app.close();
           } finally {
+            await redis?.quit().catch(() => redis.disconnect());
             await database.close();
           }
         })();
@@ -47,6 +58,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       },
     };
   } catch (err) {
+    // e.g. the port is taken: stop what onReady started (outbox timer, Redis subscription).
+    await built?.close().catch(() => undefined);
+    redis?.disconnect();
     await database.close();
     throw err;
   }

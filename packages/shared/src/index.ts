@@ -5,3 +5,4 @@ export * from './conflicts/index.ts';
 export * from './relations/index.ts';
 export * from './cursor/index.ts';
 export * from './contracts/index.ts';
+export * from './observability/index.ts';

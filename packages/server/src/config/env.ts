@@ -82,6 +82,15 @@ const EnvSchema = z.object({
   SYNC_LOCK_STALE_MS: int('SYNC_LOCK_STALE_MS', 30_000, 1000, 3_600_000),
   CATALOG_USER_ID: z.string().min(1).max(128).default('catalog'),
   DB_POOL_SIZE: int('DB_POOL_SIZE', 10, 1, 500),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('sync-engine:'),
+  LEASE_WINDOW_MS: int('LEASE_WINDOW_MS', 60_000, 100, 86_400_000),
+  LEASE_MAX_REQUESTS: int('LEASE_MAX_REQUESTS', 100, 1, 1_000_000),
+  LEASE_GLOBAL_PER_MINUTE: int('LEASE_GLOBAL_PER_MINUTE', 1000, 1, 10_000_000),
+  LEASE_USER_PER_MINUTE: int('LEASE_USER_PER_MINUTE', 10, 1, 1_000_000),
+  OUTBOX_POLL_INTERVAL_MS: int('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 3_600_000),
+  OUTBOX_MAX_ATTEMPTS: int('OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
+  OUTBOX_RETRY_BASE_MS: int('OUTBOX_RETRY_BASE_MS', 1000, 1, 3_600_000),
+  OUTBOX_RETRY_MAX_MS: int('OUTBOX_RETRY_MAX_MS', 300_000, 1, 86_400_000),
 });
 
 export interface ServerConfig {
@@ -109,6 +118,23 @@ export interface ServerConfig {
   /** The system user whose products may be public (the shared catalog). */
   readonly catalogUserId: string;
   readonly dbPoolSize: number;
+  /** Prefix of every Redis key and channel, so several deployments may share one Redis. */
+  readonly redisKeyPrefix: string;
+  /** How long a granted lease stays valid. */
+  readonly leaseWindowMs: number;
+  /** Requests one lease admits. */
+  readonly leaseMaxRequests: number;
+  /** Leases granted per minute across all users (all instances, with Redis). */
+  readonly leaseGlobalPerMinute: number;
+  /** Leases granted per minute to one user. */
+  readonly leaseUserPerMinute: number;
+  /** The outbox is drained at least this often (and right after every commit). */
+  readonly outboxPollIntervalMs: number;
+  /** Delivery attempts of one outbox event before it is moved to DEAD_LETTER. */
+  readonly outboxMaxAttempts: number;
+  /** First retry delay of a failed delivery; doubles per attempt up to outboxRetryMaxMs. */
+  readonly outboxRetryBaseMs: number;
+  readonly outboxRetryMaxMs: number;
 }
 
 /**
@@ -153,5 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     lockStaleMs: e.SYNC_LOCK_STALE_MS,
     catalogUserId: e.CATALOG_USER_ID,
     dbPoolSize: e.DB_POOL_SIZE,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    leaseWindowMs: e.LEASE_WINDOW_MS,
+    leaseMaxRequests: e.LEASE_MAX_REQUESTS,
+    leaseGlobalPerMinute: e.LEASE_GLOBAL_PER_MINUTE,
+    leaseUserPerMinute: e.LEASE_USER_PER_MINUTE,
+    outboxPollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+    outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+    outboxRetryBaseMs: e.OUTBOX_RETRY_BASE_MS,
+    outboxRetryMaxMs: e.OUTBOX_RETRY_MAX_MS,
   };
 }

@@ -101,6 +101,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // Without a listener, an idle connection's error (server restart, network) would be an
     // unhandled 'error' event and crash the process; the pool drops that client by itself.
     pool.on('error', (error) => options.onBackgroundError?.(error));
+    // A connection lost while checked out (mid-query) fails that query and also emits
+    // 'error' on the client, where the pool has no listener while it is lent out: handle it
+    // here too, or a database restart during a query would crash the process.
+    pool.on('connect', (client) => client.on('error', (error) => options.onBackgroundError?.(error)));
     return wrap(new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   // Only the scheme is echoed: the URL may carry a password.

@@ -257,6 +257,76 @@ export interface OutboxEventsTable {
   delivered_at: NullableTimestamp;
 }
 
+// ---------------------------------------------------------------------------------------
+// Capture of sync requests for the dashboard (0002-capture).
+
+export type CaptureKind = 'push' | 'pull' | 'full';
+export type CaptureOutcome = 'success' | 'partial' | 'failed';
+export type CaptureMutationOutcome = 'applied' | 'rejected' | 'conflict' | 'skipped';
+
+/** One captured push, pull or full sync; request and response are stored redacted. */
+export interface CaptureRequestsTable {
+  id: string;
+  kind: CaptureKind;
+  user_id: string;
+  /** The request's deviceId. */
+  client_id: string | null;
+  correlation_id: string;
+  sync_operation_id: string | null;
+  /** The capture this one replays (a dashboard replay). */
+  replay_of: string | null;
+  method: string;
+  /** The route pattern, e.g. `/api/v1/sync/push`. */
+  route: string;
+  started_at: Timestamp;
+  duration_ms: number;
+  http_status: number;
+  outcome: CaptureOutcome;
+  /** The envelope's error code of a non-2xx answer. */
+  error_code: string | null;
+  mutation_count: number;
+  conflict_count: number;
+  failure_count: number;
+  snapshot_count: number;
+  request: Jsonb<unknown>;
+  response: Jsonb<unknown>;
+}
+
+/** One change of a captured push: payload, outcome, state before and after, field diff (redacted). */
+export interface CaptureMutationsTable {
+  capture_id: string;
+  /** Position of the change in the push's `changes`. */
+  idx: number;
+  started_at: Timestamp;
+  user_id: string;
+  client_id: string | null;
+  request_id: string;
+  entity_type: EntityType;
+  /** The server id, when the change named or created an entity. */
+  entity_id: string | null;
+  client_entity_id: string;
+  change_type: SyncChangeType;
+  outcome: CaptureMutationOutcome;
+  reason: string | null;
+  reason_code: string | null;
+  reason_detail: NullableJsonb<unknown>;
+  conflict_id: string | null;
+  payload: Jsonb<unknown>;
+  before: NullableJsonb<JsonObject>;
+  after: NullableJsonb<JsonObject>;
+  diff: Jsonb<{ field: string; before: unknown; after: unknown }[]>;
+  duration_ms: number | null;
+}
+
+/** Captured mutations per model and five-minute bucket (the dashboard's top models). */
+export interface CaptureModelStatsTable {
+  bucket_start: Timestamp;
+  entity_type: EntityType;
+  mutations: Int8;
+  conflicts: Int8;
+  failures: Int8;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface DB extends EntityTables {
   sync_operations: SyncOperationsTable;
@@ -266,4 +336,7 @@ export interface DB extends EntityTables {
   sync_conflicts: SyncConflictsTable;
   sync_states: SyncStatesTable;
   outbox_events: OutboxEventsTable;
+  capture_requests: CaptureRequestsTable;
+  capture_mutations: CaptureMutationsTable;
+  capture_model_stats: CaptureModelStatsTable;
 }

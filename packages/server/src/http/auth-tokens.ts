@@ -5,6 +5,8 @@ import { SyncError } from '@sync-engine/shared';
 export interface AuthPrincipal {
   readonly userId: string;
   readonly isAdmin: boolean;
+  /** When the token expires (epoch ms); undefined when it never does. Long-lived sockets close then. */
+  readonly expiresAtMs?: number | undefined;
 }
 
 export interface TokenService {
@@ -25,7 +27,8 @@ export function createTokenService(secret: string): TokenService {
         if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_USER_ID) {
           throw new SyncError('UNAUTHENTICATED', 'Token subject must be a user id of 1–128 characters');
         }
-        return { userId: sub, isAdmin: payload['role'] === 'admin' };
+        const principal: AuthPrincipal = { userId: sub, isAdmin: payload['role'] === 'admin' };
+        return typeof payload.exp === 'number' ? { ...principal, expiresAtMs: payload.exp * 1000 } : principal;
       } catch (err) {
         if (err instanceof SyncError) throw err;
         const message =

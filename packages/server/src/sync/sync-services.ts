@@ -6,6 +6,7 @@ import { PullService } from './pull/pull-service.ts';
 import { DeviceStateService } from './device-state.ts';
 import { createCursorCodec } from '@sync-engine/shared';
 import { CLOSED_LEASE_GATE, type LeaseGate } from '../coordination/lease-gate.ts';
+import { ConflictService } from './conflicts/conflict-service.ts';
 
 /** Hooks tests use to widen race windows; never set in production. */
 export interface SyncTestHooks {
@@ -20,6 +21,7 @@ export interface SyncServices {
   readonly pull: PullService;
   readonly devices: DeviceStateService;
   readonly leases: LeaseGate;
+  readonly conflicts: ConflictService;
 }
 
 export function createSyncServices(opts: {
@@ -32,12 +34,21 @@ export function createSyncServices(opts: {
   leases?: LeaseGate | undefined;
   onCommitted?: CommitListener | undefined;
   hooks?: SyncTestHooks | undefined;
+  log?: { error(obj: object, msg: string): void } | undefined;
 }): SyncServices {
   const pull = new PullService(opts.db, createCursorCodec(opts.cursorKey), opts.catalogUserId);
   return {
     pull,
     devices: new DeviceStateService(opts.db, pull),
     leases: opts.leases ?? CLOSED_LEASE_GATE,
+    conflicts: new ConflictService({
+      db: opts.db,
+      conflictConfig: opts.conflictConfig,
+      catalogUserId: opts.catalogUserId,
+      cursorKey: opts.cursorKey,
+      onCommitted: opts.onCommitted,
+      log: opts.log,
+    }),
     push: new PushService({
       db: opts.db,
       conflictConfig: opts.conflictConfig,

@@ -73,6 +73,7 @@ describe('dashboard queries', () => {
       clientId: 'd1',
     });
     expect(CapturedRequestListQuerySchema.safeParse({ kind: 'delete' }).success).toBe(false);
+    expect(CapturedRequestListQuerySchema.parse({ kind: 'full' }).kind).toBe('full');
     expect(DashboardMetricsQuerySchema.parse({})).toEqual({ window: '24h' });
     expect(DashboardMetricsQuerySchema.safeParse({ window: 'forever' }).success).toBe(false);
   });

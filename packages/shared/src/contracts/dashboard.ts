@@ -77,6 +77,8 @@ export const DashboardMetricsSchema = z.object({
     requests: z.number().int().min(0),
     pushRequests: z.number().int().min(0),
     pullRequests: z.number().int().min(0),
+    /** Full syncs (counted in `requests`, not in push or pull). */
+    fullRequests: z.number().int().min(0).optional(),
     mutations: z.number().int().min(0),
   }),
   latency: z.object({
@@ -101,7 +103,8 @@ export type DashboardMetrics = z.infer<typeof DashboardMetricsSchema>;
 
 // ---- captured requests ------------------------------------------------------------------
 
-export const CAPTURE_KINDS = ['push', 'pull'] as const;
+/** `full` is a full sync (a push and the first pull page in one request). */
+export const CAPTURE_KINDS = ['push', 'pull', 'full'] as const;
 export type CaptureKind = (typeof CAPTURE_KINDS)[number];
 
 export const CAPTURE_OUTCOMES = ['success', 'partial', 'failed'] as const;
@@ -141,6 +144,11 @@ export const CapturedRequestDetailSchema = CapturedRequestSummarySchema.extend({
   request: z.unknown(),
   response: z.unknown(),
   replays: z.array(CapturedRequestSummarySchema),
+  /** The request's X-Correlation-ID (find its log lines). */
+  correlationId: z.string().optional(),
+  syncOperationId: z.string().nullable().optional(),
+  /** The error code of a non-2xx answer. */
+  errorCode: z.string().nullable().optional(),
 });
 export type CapturedRequestDetail = z.infer<typeof CapturedRequestDetailSchema>;
 
@@ -173,6 +181,12 @@ export const CapturedMutationSchema = z.object({
   after: stateOrNull,
   diff: z.array(FieldDiffSchema),
   durationMs: milliseconds.nullable(),
+  /** The id the client sent (a client id for a CREATE); `entityId` is the server id. */
+  clientEntityId: z.string().optional(),
+  /** The machine-readable part of `reason` (`VERSION_CONFLICT`, `VALIDATION_ERROR`, …). */
+  reasonCode: z.string().nullable().optional(),
+  /** The full reason (for a rejected change: the error with its field-level details), redacted. */
+  reasonDetail: z.unknown().optional(),
 });
 export type CapturedMutation = z.infer<typeof CapturedMutationSchema>;
 

@@ -2,7 +2,7 @@
  * Version of the sync protocol (the request/response shapes of contracts/ and the cursor
  * layout). Bump it, and CURSOR_SCHEMA_VERSION when the cursor changed, on any wire change.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * sha256 of the wire format (every exported contract schema as JSON Schema, the cursor
@@ -10,4 +10,4 @@ export const PROTOCOL_VERSION = 1;
  * this constant is updated, so no wire change slips in unversioned.
  */
 export const PROTOCOL_FINGERPRINT =
-  '8aa7284e06a6dbb5d9555333976f629796075465bd741beeae1b8c910d4eaecc';
+  '35fc1b412b01a98adc5364cea405fbabdd1baed21ad4d7ada543760e13bc1d16';

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as initialSchema from './0001-initial-schema.ts';
+import * as capture from './0002-capture.ts';
 
 /**
  * Every migration, by name. A static map rather than a folder scan, so it works the same
@@ -8,4 +9,5 @@ import * as initialSchema from './0001-initial-schema.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial-schema': initialSchema,
+  '0002-capture': capture,
 });

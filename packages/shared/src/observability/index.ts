@@ -1,0 +1,3 @@
+export * from './redaction.ts';
+export * from './field-diff.ts';
+export * from './health-strip.ts';
