@@ -1,5 +1,6 @@
 export * from './entities/index.ts';
 export * from './validation/json-value.ts';
+export * from './validation/timestamp.ts';
 export * from './errors/index.ts';
 export * from './conflicts/index.ts';
 export * from './relations/index.ts';

@@ -92,3 +92,14 @@ export async function releaseSyncLock(db: Kysely<DB>, lock: HeldSyncLock, synced
     where user_id = ${lock.userId} and device_id = ${lock.deviceId}
       and lock_owner = ${lock.owner} and fencing_token = ${lock.fencingToken}`.execute(db);
 }
+
+/**
+ * Records a sync of the device without taking its lock: a replayed push is answered 200 or
+ * 207 like the original, so it counts as the device's last sync (CONTRACT §6 `/status`).
+ */
+export async function recordDeviceSync(db: Kysely<DB>, userId: string, deviceId: string): Promise<void> {
+  await sql`
+    insert into sync_states (user_id, device_id, last_sync_at, updated_at)
+    values (${userId}, ${deviceId}, now(), now())
+    on conflict (user_id, device_id) do update set last_sync_at = now(), updated_at = now()`.execute(db);
+}

@@ -148,6 +148,18 @@ describeEachDatabase('status, reset and full sync', (target) => {
     );
   });
 
+  it('a replayed push (answered 200 again) counts as a sync of the device', async () => {
+    const user = 'status-replay';
+    const body = { syncOperationId: randomUUID(), deviceId: 'A', changes: productCreates('p', 1) };
+    expect((await server.request('POST', '/api/v1/sync/push', { user, body })).status).toBe(200);
+    const first = (await status(user, 'A')).lastSyncTime;
+    await sleep(15);
+    const again = await server.request('POST', '/api/v1/sync/push', { user, body });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(Date.parse((await status(user, 'A')).lastSyncTime!)).toBeGreaterThan(Date.parse(first!));
+  });
+
   it("syncInProgress is true while the device's sync lock is held and not stale, false otherwise", async () => {
     const user = 'status-lock';
     const lock = await acquireSyncLock(server.database.db, user, 'A', 'test-holder', 60_000);
@@ -163,10 +175,13 @@ describeEachDatabase('status, reset and full sync', (target) => {
     );
     expect((await status(user, 'A')).syncInProgress).toBe(false);
 
-    // A lock left by a crashed worker stops counting once stale.
-    await acquireSyncLock(server.database.db, user, 'A', 'crashed-holder', 30);
+    // A lock left by a crashed worker stops counting once its lease has run out (moved
+    // into the past here rather than waited for, so a slow machine cannot flip the answer).
+    await acquireSyncLock(server.database.db, user, 'A', 'crashed-holder', 60_000);
     expect((await status(user, 'A')).syncInProgress).toBe(true);
-    await sleep(80);
+    await sql`update sync_states set lock_expires_at = now() - interval '1 second' where user_id = ${user} and device_id = 'A'`.execute(
+      server.database.db,
+    );
     expect((await status(user, 'A')).syncInProgress).toBe(false);
   });
 
@@ -475,6 +490,30 @@ describeEachDatabase('status, reset and full sync', (target) => {
     ]);
     expect(answer.body.push.successful).toHaveLength(1);
     expect(answer.body.pull.changes.map((c) => c.data['name'])).toEqual(['b 0']);
+  });
+
+  it('a full sync change carrying a NUL character fails alone (VALIDATION_ERROR), not the request', async () => {
+    const user = 'full-nul';
+    const answer = await full(user, {
+      syncOperationId: randomUUID(),
+      deviceId: 'A',
+      changes: [
+        ...productCreates('a', 1),
+        {
+          requestId: 'nul',
+          entityType: 'products',
+          entityId: 'p-nul',
+          changeType: 'CREATE',
+          changeData: { name: 'bad\u0000name' },
+          syncVersion: 0,
+        },
+      ],
+    });
+    expect(answer.status).toBe(207);
+    expect(answer.body.push.failed.map((f) => [f.requestId, f.error.code, f.error.details?.[0]?.field])).toEqual([
+      ['nul', 'VALIDATION_ERROR', 'changeData.name'],
+    ]);
+    expect(answer.body.push.successful.map((s) => s.requestId)).toEqual(['a-r0']);
   });
 
   it('a replayed full sync returns the stored push answer with Idempotent-Replayed and applies nothing again', async () => {

@@ -67,6 +67,12 @@ describeEachDatabase('push: validation and answer shape', (target) => {
         message: /unknown field/,
       },
       {
+        name: 'a timestamp in year 0000, which PostgreSQL cannot store',
+        change: (id) => create('consumptions', id, { intensity: 3, timestamp: '0000-06-01T00:00:00Z' }),
+        field: 'changeData.timestamp',
+        message: /year/,
+      },
+      {
         name: 'a missing required field',
         change: (id) => create('consumptions', id, { intensity: 3 }),
         field: 'changeData.timestamp',

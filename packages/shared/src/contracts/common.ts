@@ -5,7 +5,8 @@ import {
   isEntityType,
   type EntityType,
 } from '../entities/entity-types.ts';
-import { jsonObject, safeString } from '../validation/json-value.ts';
+import { safeString } from '../validation/json-value.ts';
+import { isoTimestamp } from '../validation/timestamp.ts';
 
 /** Longest id the API accepts (`entityId`, `requestId`, `deviceId`, `clientId`, …). */
 export const MAX_ID_LENGTH = 128;
@@ -14,16 +15,13 @@ export const MAX_ID_LENGTH = 128;
 export const IdSchema = safeString().min(1).max(MAX_ID_LENGTH);
 
 /** An ISO-8601 timestamp with a zone (`Z` or an offset); the server always sends `Z`. */
-export const IsoTimestampSchema = z.iso.datetime({ offset: true });
+export const IsoTimestampSchema = isoTimestamp();
 
 export const EntityTypeSchema = z.enum(ENTITY_SYNC_ORDER);
 
 export const SYNC_CHANGE_TYPES = ['CREATE', 'UPDATE', 'DELETE'] as const;
 export type SyncChangeType = (typeof SYNC_CHANGE_TYPES)[number];
 export const SyncChangeTypeSchema = z.enum(SYNC_CHANGE_TYPES);
-
-/** A client-sent JSON object whose keys and strings hold no NUL. */
-export const ClientObjectSchema = jsonObject();
 
 /** A JSON object the server sends (an entity state, a stored payload). */
 export const StateObjectSchema = z.record(z.string(), z.unknown());

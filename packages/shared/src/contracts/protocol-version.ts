@@ -10,4 +10,4 @@ export const PROTOCOL_VERSION = 2;
  * this constant is updated, so no wire change slips in unversioned.
  */
 export const PROTOCOL_FINGERPRINT =
-  '35fc1b412b01a98adc5364cea405fbabdd1baed21ad4d7ada543760e13bc1d16';
+  'd1f44e3c984087d4d23c9bf8c9e5649c8548df3cb9187492670f9d6017155e4d';

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { CONFLICT_RESOLUTION_OUTCOMES, CONFLICT_STRATEGIES } from '../conflicts/strategies.ts';
 import { MAX_CURSOR_LENGTH } from '../cursor/cursor-codec.ts';
 import {
-  ClientObjectSchema,
   EntityTypeSchema,
   ErrorObjectSchema,
   IdSchema,
@@ -18,15 +17,16 @@ export const MAX_SYNC_VERSION = 2 ** 31 - 1;
 
 /**
  * One change of a push. `changeData` is only checked to be a JSON object here; its fields
- * are validated per entity later, so a bad field fails that change alone, not the request.
- * `clientId` defaults to `entityId`. Unknown keys are ignored.
+ * (a NUL character included) are validated per entity later, so a bad field fails that
+ * change alone with field-level details, not the request. `clientId` defaults to
+ * `entityId`. Unknown keys are ignored.
  */
 export const SyncChangeInputSchema = z.object({
   requestId: IdSchema,
   entityType: EntityTypeSchema,
   entityId: IdSchema,
   changeType: SyncChangeTypeSchema,
-  changeData: ClientObjectSchema.default({}),
+  changeData: StateObjectSchema.default({}),
   syncVersion: z.number().int().min(0).max(MAX_SYNC_VERSION),
   clientId: IdSchema.optional(),
   updatedAt: IsoTimestampSchema.optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonObject, safeString } from '../validation/json-value.ts';
 import type { EntityType } from './entity-types.ts';
+import { isoTimestamp } from '../validation/timestamp.ts';
 
 /** How a field is stored and compared; the server maps each kind to one SQL column type. */
 export type FieldKind = 'text' | 'integer' | 'number' | 'boolean' | 'timestamp' | 'text[]' | 'json' | 'ref';
@@ -39,8 +40,6 @@ function spec(kind: FieldKind, base: z.ZodType, o: Common, extra: Partial<FieldS
     ...extra,
   };
 }
-
-const isoTimestamp = () => z.iso.datetime({ offset: true });
 
 /** Builders for entity field specs; each states the contract's rule for one field. */
 export const field = {

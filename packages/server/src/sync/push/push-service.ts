@@ -11,7 +11,7 @@ import {
   requestFingerprint,
   type StoredAnswer,
 } from '../sync-operations.ts';
-import { acquireSyncLock, heartbeatSyncLock, releaseSyncLock, type HeldSyncLock } from '../sync-lock.ts';
+import { acquireSyncLock, heartbeatSyncLock, recordDeviceSync, releaseSyncLock, type HeldSyncLock } from '../sync-lock.ts';
 import { processChanges, type ProcessOptions } from './process-changes.ts';
 import type { MutationTrace, PushResult, SyncChangeInput } from './push-types.ts';
 
@@ -60,7 +60,10 @@ export class PushService {
     const { db } = this.opts;
     const fingerprint = requestFingerprint(kind, body);
     const stored = await findCompletedOperation(db, userId, body.syncOperationId, fingerprint);
-    if (stored) return replay(stored);
+    if (stored) {
+      await recordDeviceSync(db, userId, body.deviceId);
+      return replay(stored);
+    }
 
     return this.withDeviceLock(userId, body.deviceId, body.syncOperationId, async (lock) => {
       const claim = await claimOperation(db, {
