@@ -13,7 +13,7 @@ import {
   type EntityConflictConfigMap,
   type ResolveConflictsResult,
 } from '@sync-engine/shared';
-import { conflictOf, create, pushOk, serverIdOf, update } from './push-fixtures.ts';
+import { conflictOf, create, ExactErrorObjectSchema, pushOk, serverIdOf, update } from './push-fixtures.ts';
 import type { HttpAnswer, TestServer } from './test-server.ts';
 
 /** The conflict config with a SYNC_CONFIG value applied (throws on an invalid one). */
@@ -30,13 +30,7 @@ const ExactResolveResultSchema = ResolveConflictsResultSchema.extend({
   resolved: z.array(ResolvedConflictSchema.strict()),
   failed: z.array(
     FailedResolutionSchema.extend({
-      error: FailedResolutionSchema.shape.error
-        .extend({
-          details: z
-            .array(z.object({ field: z.string(), message: z.string() }).strict())
-            .optional(),
-        })
-        .strict(),
+      error: ExactErrorObjectSchema,
     }).strict(),
   ),
 }).strict();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { z } from 'zod';
 import {
   ENTITY_REGISTRY,
+  ErrorObjectSchema,
   IdMappingSchema,
   PushConflictEntrySchema,
   PushFailedEntrySchema,
@@ -103,6 +104,11 @@ export function pushBody(
   };
 }
 
+/** An error object with exactly the contract's keys (`{code, message, details?}`), nothing more. */
+export const ExactErrorObjectSchema = ErrorObjectSchema.extend({
+  details: z.array(z.object({ field: z.string(), message: z.string() }).strict()).optional(),
+}).strict();
+
 /*
  * The contract's answer, exactly: no key more or less on any object (`details` optional).
  * The shared PushResultSchema checks types and values; the strict copies here add the
@@ -112,13 +118,7 @@ const ExactPushResultSchema = PushResultSchema.extend({
   successful: z.array(PushSuccessEntrySchema.strict()),
   failed: z.array(
     PushFailedEntrySchema.extend({
-      error: PushFailedEntrySchema.shape.error
-        .extend({
-          details: z
-            .array(z.object({ field: z.string(), message: z.string() }).strict())
-            .optional(),
-        })
-        .strict(),
+      error: ExactErrorObjectSchema,
     }).strict(),
   ),
   conflicts: z.array(PushConflictEntrySchema.strict()),
