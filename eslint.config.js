@@ -34,6 +34,30 @@ export default tseslint.config(
     },
   },
   {
+    // The client SDK targets apps (browsers, React Native, Node): no Node built-ins outside
+    // the SQLite adapter, which is only loaded through `@sync-engine/client/sqlite`.
+    files: ['packages/client/src/**/*.ts'],
+    ignores: ['packages/client/src/store/sqlite-store.ts', 'packages/client/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'node:*',
+            'fs',
+            'path',
+            'crypto',
+            'better-sqlite3',
+            '@sync-engine/server',
+            '@sync-engine/server/*',
+            '@sync-engine/*/src/*',
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate'],
+    },
+  },
+  {
     files: ['packages/server/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@sync-engine/*/src/*'] }] },
   },
