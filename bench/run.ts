@@ -1,29 +1,42 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { BENCH_SERVER_URL } from './bench-database.ts';
 import { pullScaling } from './pull-scaling.ts';
-import { pushThroughput } from './push-throughput.ts';
+import { pushCaptureOverhead } from './push-throughput.ts';
+import { telemetryMetrics } from './telemetry-metrics.ts';
 
 /**
  * `npm run bench [scenario…]`: speed and memory targets live here, never in timed tests.
- * Scenarios: push, pull. Runs on BENCH_DATABASE_URL (or TEST_DATABASE_URL) when set,
- * else on embedded PGlite. Results print as a table and are written to bench/results/.
+ * Scenarios: push (capture off vs on), pull, telemetry (dashboard /metrics over 1M
+ * captures). Runs on BENCH_DATABASE_URL (or TEST_DATABASE_URL) when set, else on embedded
+ * PGlite. Results print as a table, with a `target` column where a scenario has one, and are
+ * written to bench/results/.
  */
 const wanted = new Set(process.argv.slice(2));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 const onServer = BENCH_SERVER_URL !== undefined;
 const results: Record<string, unknown>[] = [];
 
+const envInt = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
 if (run('push')) {
-  const clients = onServer ? 8 : 1;
-  for (const capture of [false, true]) {
-    results.push(...(await pushThroughput({ clients, pushes: onServer ? 20 : 10, batch: 100, capture })));
-  }
+  results.push(
+    ...(await pushCaptureOverhead({
+      rounds: envInt('BENCH_PUSH_ROUNDS', 3),
+      clients: onServer ? 8 : 1,
+      pushes: envInt('BENCH_PUSH_PUSHES', onServer ? 40 : 10),
+      batch: 100,
+    })),
+  );
 }
 if (run('pull')) {
   const sizes = (process.env['BENCH_PULL_SIZES'] ?? (onServer ? '10000,100000,1000000' : '10000,100000'))
     .split(',')
     .map(Number);
   results.push(...(await pullScaling(sizes)));
+}
+
+if (run('telemetry')) {
+  results.push(...(await telemetryMetrics({ captures: envInt('BENCH_TELEMETRY_CAPTURES', onServer ? 1_000_000 : 100_000) })));
 }
 
 console.table(results);

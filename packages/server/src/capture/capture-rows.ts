@@ -1,13 +1,14 @@
 import type { Insertable } from 'kysely';
-import { diffFields, isPlainObject, type EntityType, type FieldDiff, type Redactor } from '@sync-engine/shared';
+import { isPlainObject, type EntityType, type Redactor } from '@sync-engine/shared';
 import type {
   CaptureMutationOutcome,
   CaptureOutcome,
   CaptureRequestsTable,
   SyncChangeType,
 } from '../db/schema.ts';
-import type { MutationTrace, PushResult } from '../sync/push/push-types.ts';
+import type { PushResult } from '../sync/push/push-types.ts';
 import type { PendingCapture } from './pending-capture.ts';
+import { changedFieldNames } from './stored-diff.ts';
 
 /** A stored request or response body larger than this (as JSON) has its arrays cut. */
 export const MAX_CAPTURED_BODY_CHARS = 256 * 1024;
@@ -23,7 +24,7 @@ export interface ModelStatsDelta {
 
 /**
  * A capture_mutations row with its jsonb columns as values: a batch of them is sent as one
- * JSON document (`jsonb_to_recordset`), not as twenty bind parameters a row.
+ * JSON document (capture-store.ts), not as twenty bind parameters a row.
  */
 export interface CaptureMutationRecord {
   readonly capture_id: string;
@@ -44,7 +45,8 @@ export interface CaptureMutationRecord {
   readonly payload: unknown;
   readonly before: Record<string, unknown> | null;
   readonly after: Record<string, unknown> | null;
-  readonly diff: FieldDiff[];
+  /** The changed fields' names; their values are in `before` / `after`. */
+  readonly diff: readonly string[];
   readonly duration_ms: number | null;
 }
 
@@ -232,14 +234,13 @@ function rawMutations(capture: PendingCapture): RawMutation[] {
   const push = capture.trace?.push;
   if (push === undefined) return [];
   if (push.mutations.length === 0 && push.replayed) return mutationsOfStoredAnswer(capture.requestBody, push.body);
-  return [...push.mutations]
-    .sort((a, b) => a.index - b.index)
-    .map((m: MutationTrace) => ({ ...m, durationMs: m.durationMs }));
+  return [...push.mutations].sort((a, b) => a.index - b.index);
 }
 
 /**
- * Turns a pending capture into rows: every payload, header, state and diff redacted; each
- * mutation linked to the server id it touched and, for a conflict, to its sync_conflicts row.
+ * Turns a pending capture into rows: every payload, header and state redacted (the diff is
+ * field names, paired with the redacted states on read); each mutation linked to the server
+ * id it touched and, for a conflict, to its sync_conflicts row.
  */
 export function buildCaptureRows(capture: PendingCapture, redactor: Redactor): CaptureRows {
   const result = capture.trace?.push?.body;
@@ -295,7 +296,7 @@ export function buildCaptureRows(capture: PendingCapture, redactor: Redactor): C
       payload: redactor.redact(m.payload ?? {}),
       before: m.before === null ? null : redactor.redact(m.before),
       after: m.after === null ? null : redactor.redact(m.after),
-      diff: redactor.redactDiff(diffFields(m.before, m.after)),
+      diff: changedFieldNames(m.before, m.after),
       duration_ms: m.durationMs,
     };
   });

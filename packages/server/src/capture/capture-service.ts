@@ -26,6 +26,10 @@ export interface CaptureServiceOptions {
 }
 
 const WARN_EVERY_MS = 60_000;
+/** The longest stretch the flusher builds rows before letting waiting requests run. */
+const BUILD_SLICE_MS = 4;
+
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Cheap capture: the request path only queues references (`record` never throws, never
@@ -173,7 +177,14 @@ export class CaptureService {
     while (this.queue.length > 0) {
       const batch = this.take();
       const rows: CaptureRows[] = [];
+      let sliceStart = performance.now();
       for (const capture of batch) {
+        // Building rows is CPU work on the event loop the sync requests share: hand it back
+        // every few milliseconds, so a flush never holds a push's answer for long.
+        if (performance.now() - sliceStart >= BUILD_SLICE_MS) {
+          await yieldToRequests();
+          sliceStart = performance.now();
+        }
         try {
           rows.push(buildCaptureRows(capture, this.opts.redactor));
         } catch (err) {

@@ -1,9 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CaptureReader, MetricsWindow } from '@sync-engine/dashboard';
 import {
-  HEALTH_BUCKET_MS,
-  HEALTH_STRIP_BUCKETS,
-  healthBucketStatus,
   isPlainObject,
   type CapturedMutation,
   type CapturedMutationList,
@@ -26,11 +23,12 @@ import {
   type Redactor,
 } from '@sync-engine/shared';
 import type { CaptureMutationsTable, CaptureRequestsTable, DB } from '../db/schema.ts';
-import { MODEL_STATS_BUCKET_MS, describeReason } from './capture-rows.ts';
+import { describeReason } from './capture-rows.ts';
+import { diffOfStored } from './stored-diff.ts';
+import { readTelemetry } from './telemetry-reader.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Rows of the top-models and top-clients lists, and of the pattern and group lists. */
-const TOP_N = 10;
+/** Rows of the pattern and group lists. */
 const MAX_GROUPS = 100;
 
 const SUMMARY_COLUMNS = [
@@ -54,8 +52,6 @@ type SummaryRow = Pick<Selectable<CaptureRequestsTable>, (typeof SUMMARY_COLUMNS
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const iso = (d: Date): string => d.toISOString();
 const offset = (q: DashboardPageQuery) => (q.page - 1) * q.perPage;
-/** A percentage of `part` in `whole`, two decimals; 0 when `whole` is 0. */
-const percent = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 100);
 
 function toSummary(row: SummaryRow): CapturedRequestSummary {
   return {
@@ -75,7 +71,7 @@ function toSummary(row: SummaryRow): CapturedRequestSummary {
   };
 }
 
-function toMutation(row: Selectable<CaptureMutationsTable>): CapturedMutation {
+function toMutation(row: Selectable<CaptureMutationsTable>, redactor: Redactor): CapturedMutation {
   return {
     index: row.idx,
     requestId: row.request_id,
@@ -87,7 +83,7 @@ function toMutation(row: Selectable<CaptureMutationsTable>): CapturedMutation {
     reason: row.reason,
     before: row.before,
     after: row.after,
-    diff: row.diff,
+    diff: diffOfStored(row.diff, row.before, row.after, redactor),
     durationMs: row.duration_ms,
     clientEntityId: row.client_entity_id,
     reasonCode: row.reason_code,
@@ -178,110 +174,9 @@ export class SqlCaptureReader implements CaptureReader {
     private readonly redactor: Redactor,
   ) {}
 
-  async metrics({ window, windowMs, now }: MetricsWindow): Promise<DashboardMetrics> {
-    const to = iso(now);
-    const from = iso(new Date(now.getTime() - windowMs));
-    const stripStartMs = now.getTime() - HEALTH_STRIP_BUCKETS * HEALTH_BUCKET_MS;
-    const stripStart = iso(new Date(stripStartMs));
-    // Model buckets are five minutes wide: the one the window starts in counts whole.
-    const modelsFrom = iso(new Date(Math.floor((now.getTime() - windowMs) / MODEL_STATS_BUCKET_MS) * MODEL_STATS_BUCKET_MS));
-
-    const totals = await sql<{
-      requests: string;
-      push: string;
-      pull: string;
-      full: string;
-      mutations: string | null;
-      conflicted: string;
-      failed: string;
-      avg_ms: number | null;
-      p50: number | null;
-      p95: number | null;
-      p99: number | null;
-    }>`
-      select count(*) as requests,
-             count(*) filter (where kind = 'push') as push,
-             count(*) filter (where kind = 'pull') as pull,
-             count(*) filter (where kind = 'full') as full,
-             sum(mutation_count) as mutations,
-             count(*) filter (where conflict_count > 0) as conflicted,
-             count(*) filter (where outcome = 'failed') as failed,
-             avg(duration_ms) as avg_ms,
-             percentile_cont(0.5) within group (order by duration_ms) as p50,
-             percentile_cont(0.95) within group (order by duration_ms) as p95,
-             percentile_cont(0.99) within group (order by duration_ms) as p99
-      from capture_requests
-      where started_at >= ${from}::timestamptz and started_at <= ${to}::timestamptz`.execute(this.db);
-
-    const buckets = await sql<{ bucket: number; requests: string; failures: string; conflicts: string }>`
-      select floor(extract(epoch from (started_at - ${stripStart}::timestamptz)) * 1000 / ${HEALTH_BUCKET_MS})::int as bucket,
-             count(*) as requests,
-             count(*) filter (where outcome = 'failed') as failures,
-             count(*) filter (where conflict_count > 0) as conflicts
-      from capture_requests
-      where started_at >= ${stripStart}::timestamptz and started_at <= ${to}::timestamptz
-      group by 1`.execute(this.db);
-
-    const models = await sql<{ entity_type: EntityType; mutations: string }>`
-      select entity_type, sum(mutations) as mutations
-      from capture_model_stats
-      where bucket_start >= ${modelsFrom}::timestamptz and bucket_start <= ${to}::timestamptz
-      group by entity_type
-      order by 2 desc, entity_type
-      limit ${TOP_N}`.execute(this.db);
-
-    const clients = await sql<{ client_id: string; requests: string; mutations: string | null }>`
-      select client_id, count(*) as requests, sum(mutation_count) as mutations
-      from capture_requests
-      where started_at >= ${from}::timestamptz and started_at <= ${to}::timestamptz and client_id is not null
-      group by client_id
-      order by 2 desc, 3 desc, client_id
-      limit ${TOP_N}`.execute(this.db);
-
-    const t = totals.rows[0];
-    const requests = num(t?.requests);
-    const byBucket = new Map<number, { requests: number; failures: number; conflicts: number }>();
-    for (const b of buckets.rows) {
-      // A request at exactly `now` belongs to the last bucket.
-      const index = Math.min(HEALTH_STRIP_BUCKETS - 1, num(b.bucket));
-      const prev = byBucket.get(index) ?? { requests: 0, failures: 0, conflicts: 0 };
-      byBucket.set(index, {
-        requests: prev.requests + num(b.requests),
-        failures: prev.failures + num(b.failures),
-        conflicts: prev.conflicts + num(b.conflicts),
-      });
-    }
-    const healthStrip = Array.from({ length: HEALTH_STRIP_BUCKETS }, (_, i) => {
-      const counts = byBucket.get(i) ?? { requests: 0, failures: 0, conflicts: 0 };
-      return {
-        start: iso(new Date(stripStartMs + i * HEALTH_BUCKET_MS)),
-        end: iso(new Date(stripStartMs + (i + 1) * HEALTH_BUCKET_MS)),
-        ...counts,
-        status: healthBucketStatus(counts),
-      };
-    });
-
-    return {
-      generatedAt: to,
-      window,
-      throughput: {
-        requests,
-        pushRequests: num(t?.push),
-        pullRequests: num(t?.pull),
-        fullRequests: num(t?.full),
-        mutations: num(t?.mutations),
-      },
-      latency: { avgMs: num(t?.avg_ms), p50Ms: num(t?.p50), p95Ms: num(t?.p95), p99Ms: num(t?.p99) },
-      conflictRate: percent(num(t?.conflicted), requests),
-      failureRate: percent(num(t?.failed), requests),
-      healthStrip,
-      topModels: models.rows.map((r) => ({ model: r.entity_type, mutations: num(r.mutations) })),
-      topClients: clients.rows.map((r) => ({
-        clientId: r.client_id,
-        requests: num(r.requests),
-        mutations: num(r.mutations),
-      })),
-    };
+  /** Telemetry over the rollups of migration 0004 (telemetry-reader.ts). */
+  metrics(window: MetricsWindow): Promise<DashboardMetrics> {
+    return readTelemetry(this.db, window);
   }
 
   async listRequests(q: CapturedRequestListQuery): Promise<CapturedRequestList> {
@@ -344,7 +239,7 @@ export class SqlCaptureReader implements CaptureReader {
       .select((eb) => eb.fn.countAll().as('n'))
       .where('capture_id', '=', captureId)
       .executeTakeFirst();
-    return { data: rows.map(toMutation), page: q.page, perPage: q.perPage, total: num(count?.n) };
+    return { data: rows.map((row) => toMutation(row, this.redactor)), page: q.page, perPage: q.perPage, total: num(count?.n) };
   }
 
   async listConflicts(q: DashboardConflictListQuery): Promise<DashboardConflictList> {

@@ -314,7 +314,8 @@ export interface CaptureMutationsTable {
   payload: Jsonb<unknown>;
   before: NullableJsonb<JsonObject>;
   after: NullableJsonb<JsonObject>;
-  diff: Jsonb<{ field: string; before: unknown; after: unknown }[]>;
+  /** Changed field names (see capture/stored-diff.ts); rows of older versions hold whole entries. */
+  diff: Jsonb<(string | { field: string; before: unknown; after: unknown })[]>;
   duration_ms: number | null;
 }
 
@@ -325,6 +326,42 @@ export interface CaptureModelStatsTable {
   mutations: Int8;
   conflicts: Int8;
   failures: Int8;
+}
+
+/** Captured requests per 5-second slot (migration 0004; kept by triggers on capture_requests). */
+export interface CaptureRequestSlotsTable {
+  slot_start: Timestamp;
+  requests: Int8;
+  push_requests: Int8;
+  pull_requests: Int8;
+  full_requests: Int8;
+  mutations: Int8;
+  conflicted: Int8;
+  failed: Int8;
+  duration_ms_sum: number;
+}
+
+/** Captured requests per 5-minute slot and log-scale duration bin (migration 0004). */
+export interface CaptureLatencyBinsTable {
+  slot_start: Timestamp;
+  bin: number;
+  requests: Int8;
+}
+
+/** Captured requests and mutations per client and hour (migration 0004). */
+export interface CaptureClientHoursTable {
+  client_id: string;
+  hour_start: Timestamp;
+  requests: Int8;
+  mutations: Int8;
+}
+
+/** Captured requests and mutations per client and day (migration 0004). */
+export interface CaptureClientDaysTable {
+  day_start: Timestamp;
+  client_id: string;
+  requests: Int8;
+  mutations: Int8;
 }
 
 /** The whole database, as Kysely sees it. */
@@ -339,4 +376,8 @@ export interface DB extends EntityTables {
   capture_requests: CaptureRequestsTable;
   capture_mutations: CaptureMutationsTable;
   capture_model_stats: CaptureModelStatsTable;
+  capture_request_slots: CaptureRequestSlotsTable;
+  capture_latency_bins: CaptureLatencyBinsTable;
+  capture_client_hours: CaptureClientHoursTable;
+  capture_client_days: CaptureClientDaysTable;
 }

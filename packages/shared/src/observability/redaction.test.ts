@@ -77,6 +77,18 @@ describe('redact — examples', () => {
     expect(input.settings.apiKey).toBe('sk-live-1');
   });
 
+  it('copies only the parts that held something sensitive', () => {
+    const clean = { name: 'Pixel', tags: ['a', { b: 1 }] };
+    expect(redactor.redact(clean)).toBe(clean);
+    const mixed = { clean, list: [1, { token: 't' }], after: { keep: true } };
+    const out = redactor.redact(mixed);
+    expect(out).toEqual({ clean, list: [1, { token: REDACTED }], after: { keep: true } });
+    expect(out).not.toBe(mixed);
+    expect(out.clean).toBe(clean);
+    expect(out.after).toBe(mixed.after);
+    expect(mixed.list[1]).toEqual({ token: 't' });
+  });
+
   it('keeps scalars and non-plain objects as they are', () => {
     expect(redactor.redact('password')).toBe('password');
     expect(redactor.redact(null)).toBe(null);

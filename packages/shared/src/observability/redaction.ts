@@ -45,9 +45,11 @@ export interface Redactor {
    */
   isSensitiveKey(key: string): boolean;
   /**
-   * A copy of `value` in which every value under a sensitive key, at any depth and inside
-   * arrays, is `"[REDACTED]"`. Only plain objects and arrays are descended into; other
-   * values are returned as they are. Idempotent; never mutates its input.
+   * `value` with every value under a sensitive key, at any depth and inside arrays,
+   * `"[REDACTED]"`. Only plain objects and arrays are descended into; other values are
+   * returned as they are. Copy-on-write: a part holding nothing sensitive is returned as it
+   * is (capture redacts every captured state, and most hold no secret), so never mutate
+   * the result. Idempotent; never mutates its input.
    */
   redact<T>(value: T): T;
   /**
@@ -92,18 +94,34 @@ export function createRedactor(extraKeys: readonly string[] = []): Redactor {
     return hit;
   };
 
+  // Copies a container only once something under it changed; until then `out` stays null.
   const walk = (value: unknown, depth: number): unknown => {
     if (Array.isArray(value)) {
       if (depth >= MAX_DEPTH) return REDACTED;
-      return value.map((item: unknown) => walk(item, depth + 1));
+      let out: unknown[] | null = null;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        const next = walk(item, depth + 1);
+        if (out === null && next !== item) out = value.slice(0, i);
+        out?.push(next);
+      }
+      return out ?? value;
     }
     if (isPlainRecord(value)) {
       if (depth >= MAX_DEPTH) return REDACTED;
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) {
-        out[key] = isSensitiveKey(key) ? REDACTED : walk(child, depth + 1);
+      let out: Record<string, unknown> | null = null;
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const child = value[key];
+        const next = isSensitiveKey(key) ? REDACTED : walk(child, depth + 1);
+        if (out === null && next !== child) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j]!] = value[keys[j]!];
+        }
+        if (out !== null) out[key] = next;
       }
-      return out;
+      return out ?? value;
     }
     return value;
   };

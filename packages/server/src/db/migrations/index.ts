@@ -1,6 +1,8 @@
 import type { Migration } from 'kysely/migration';
 import * as initialSchema from './0001-initial-schema.ts';
 import * as capture from './0002-capture.ts';
+import * as captureLz4 from './0003-capture-lz4.ts';
+import * as telemetryRollups from './0004-telemetry-rollups.ts';
 
 /**
  * Every migration, by name. A static map rather than a folder scan, so it works the same
@@ -10,4 +12,6 @@ import * as capture from './0002-capture.ts';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial-schema': initialSchema,
   '0002-capture': capture,
+  '0003-capture-lz4': captureLz4,
+  '0004-telemetry-rollups': telemetryRollups,
 });
