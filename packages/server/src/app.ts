@@ -8,7 +8,7 @@ import { CORRELATION_HEADER, correlationIdFor } from './http/correlation.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
 import { installSyncTrace } from './http/sync-trace.ts';
-import { installObservability } from './capture/observability.ts';
+import { installDashboard, installObservability } from './capture/observability.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { pushRoutes } from './routes/sync-push.ts';
 import { pullRoutes } from './routes/sync-pull.ts';
@@ -62,8 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installBodyParsing(app);
   installAuthentication(app, deps.tokens);
   installSyncTrace(app);
-  // Capture + metrics hooks must precede the routes; also serves the dashboard API and /metrics.
-  await installObservability(app, { config: deps.config, db: deps.database.db, tokens: deps.tokens });
+  // Capture + metrics hooks must precede the routes; also serves /metrics. The dashboard comes last.
+  const capture = await installObservability(app, { config: deps.config, db: deps.database.db });
   const runtime = createSyncRuntime({ config: deps.config, db: deps.database.db, redis: deps.redis, log: app.log, outboxSubscribers: deps.outboxSubscribers });
   app.addHook('onReady', () => runtime.start());
   app.addHook('onClose', () => runtime.stop());
@@ -85,5 +85,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => leaseRoutes(scope, runtime.leases));
   await app.register(realtimeRoutes, { broadcaster: runtime.broadcaster });
   await app.register(async (scope) => healthRoutes(scope, runtime.health));
+  await installDashboard(app, { config: deps.config, db: deps.database.db, tokens: deps.tokens, capture, push: services.push });
   return app;
 }

@@ -10,7 +10,9 @@ import { installHttpMetrics } from '../metrics/http-metrics.ts';
 import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { installCaptureHooks } from './capture-hooks.ts';
 import { CaptureService } from './capture-service.ts';
-import { dashboardAuthenticate } from './dashboard-auth.ts';
+import type { PushService } from '../sync/push/push-service.ts';
+import { dashboardAuthenticate, dashboardSessions } from './dashboard-auth.ts';
+import { CaptureReplayRunner } from './replay-runner.ts';
 import { SqlCaptureReader } from './sql-capture-reader.ts';
 
 declare module 'fastify' {
@@ -25,13 +27,41 @@ declare module 'fastify' {
 export interface ObservabilityDeps {
   readonly config: ServerConfig;
   readonly db: Kysely<DB>;
+}
+
+export interface DashboardDeps extends ObservabilityDeps {
   readonly tokens: TokenService;
+  readonly capture: CaptureService;
+  readonly push: PushService;
 }
 
 /**
- * Capture, metrics and the dashboard: the capture and metrics hooks (so install this before
- * the routes), the capture flusher (started when the app is ready, flushed on close), the
- * dashboard's JSON API under DASHBOARD_PREFIX and the Prometheus `GET /metrics`.
+ * The dashboard under DASHBOARD_PREFIX: its pages and JSON API over the capture tables, login
+ * with the server's tokens, and replay through the real push service.
+ */
+export async function installDashboard(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const { config, db } = deps;
+  const redactor = createRedactor(config.redactKeys);
+  await app.register(dashboardPlugin, {
+    prefix: config.dashboardPrefix,
+    reader: new SqlCaptureReader(db, redactor),
+    authenticate: dashboardAuthenticate(deps.tokens),
+    sessions: dashboardSessions(deps.tokens),
+    replay: new CaptureReplayRunner({
+      db,
+      redactor,
+      push: deps.push,
+      capture: deps.capture,
+      liveEnabled: config.dashboardReplayLive,
+      maxChanges: config.maxChangesPerPush,
+    }),
+  });
+}
+
+/**
+ * Capture and metrics: the capture and metrics hooks (so install this before the routes),
+ * the capture flusher (started when the app is ready, flushed on close) and the Prometheus
+ * `GET /metrics`. The dashboard comes later (installDashboard), once the push service exists.
  */
 export async function installObservability(app: FastifyInstance, deps: ObservabilityDeps): Promise<CaptureService> {
   const { config, db } = deps;
@@ -50,11 +80,6 @@ export async function installObservability(app: FastifyInstance, deps: Observabi
   app.addHook('onReady', async () => capture.start());
   app.addHook('onClose', async () => capture.stop());
 
-  await app.register(dashboardPlugin, {
-    prefix: config.dashboardPrefix,
-    reader: new SqlCaptureReader(db, redactor),
-    authenticate: dashboardAuthenticate(deps.tokens),
-  });
   const appRegistry = createAppMetrics({ db, captureQueueDepth: () => capture.queueDepth });
   await app.register(async (scope) => metricsRoutes(scope, { token: config.metricsToken, appRegistry }));
   return capture;

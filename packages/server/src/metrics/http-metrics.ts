@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PushAnswer } from '../sync/push/push-service.ts';
 import { syncMetrics } from './sync-metrics.ts';
 
 /** The route label: the pattern a request matched, never its raw URL (bounded cardinality). */
@@ -13,7 +14,12 @@ function observe(request: FastifyRequest, reply: FastifyReply): void {
   syncMetrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
 
   const push = request.syncTrace?.push;
-  if (push === undefined || push.replayed) return;
+  if (push !== undefined) observePushOutcomes(push);
+}
+
+/** Counts the outcomes of a push's changes (an idempotent replay applied nothing: not counted). */
+export function observePushOutcomes(push: PushAnswer): void {
+  if (push.replayed) return;
   const { successful, failed, conflicts } = push.body;
   for (const s of successful) syncMetrics.pushChanges.inc({ outcome: s.outcome });
   if (failed.length > 0) syncMetrics.pushChanges.inc({ outcome: 'FAILED' }, failed.length);

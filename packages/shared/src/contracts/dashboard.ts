@@ -277,8 +277,12 @@ export type FailureGroups = z.infer<typeof FailureGroupsSchema>;
 
 // ---- replay -----------------------------------------------------------------------------
 
-/** What each captured mutation would do now; computing it writes nothing. */
+/**
+ * What each captured mutation would do now if replayed (as a clone with new requestIds, the
+ * way a live replay sends it); computing it writes nothing. States and diffs are redacted.
+ */
 export const ReplayPreviewSchema = z.object({
+  /** The capture id. */
   requestId: z.string(),
   mutations: z.array(
     z.object({
@@ -287,6 +291,12 @@ export const ReplayPreviewSchema = z.object({
       before: stateOrNull,
       after: stateOrNull,
       diff: z.array(FieldDiffSchema),
+      entityType: EntityTypeSchema.optional(),
+      /** The server id the change would touch (the id sent when it resolves to none). */
+      entityId: z.string().nullable().optional(),
+      changeType: SyncChangeTypeSchema.optional(),
+      /** Why it would not simply apply (`VERSION_CONFLICT: …`, `DUPLICATE_CREATE`, …). */
+      reason: z.string().nullable().optional(),
     }),
   ),
 });

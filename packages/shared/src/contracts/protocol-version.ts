@@ -10,4 +10,4 @@ export const PROTOCOL_VERSION = 2;
  * this constant is updated, so no wire change slips in unversioned.
  */
 export const PROTOCOL_FINGERPRINT =
-  'd1f44e3c984087d4d23c9bf8c9e5649c8548df3cb9187492670f9d6017155e4d';
+  'c390977557b96c80ca2b9e7fafaad525b8ba8b24f6cae46d2c80903c8c0e77fa';

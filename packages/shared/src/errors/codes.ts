@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body (decompressed) is larger than the limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'A JSON route was sent another content type.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, meaning: 'This syncOperationId was used before with a different body.' },
+  REPLAY_UNAVAILABLE: {
+    status: 422,
+    meaning: 'This capture cannot be replayed faithfully: its changes hold redacted values, or its body was cut or invalid.',
+  },
   RATE_LIMIT_EXCEEDED: { status: 429, meaning: 'A rate or lease limit was reached; retry after Retry-After seconds.' },
   INTERNAL: { status: 500, meaning: 'An unexpected server fault; the correlation id finds it in the logs.' },
   UNAVAILABLE: { status: 503, meaning: 'A dependency (database, Redis) is unreachable; retry later.' },

@@ -29,6 +29,37 @@ export interface ProcessedPush {
   readonly entityTypesChanged: Set<string>;
 }
 
+/** A push's changes in ENTITY_SYNC_ORDER, stable within a type; `index` is the position sent. */
+export function syncOrdered(changes: readonly SyncChangeInput[]): { change: SyncChangeInput; index: number }[] {
+  return changes
+    .map((change, index) => ({ change, index }))
+    .sort((a, b) => compareBySyncOrder(a.change.entityType, b.change.entityType) || a.index - b.index);
+}
+
+/**
+ * What the pure decider needs besides the rows: who pushes, the conflict config in force
+ * and a fresh server time per batch. Shared by the write path and the replay preview so
+ * both decide alike.
+ */
+export function decideContextFactory(opts: {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly conflictConfig: EntityConflictConfigMap;
+  readonly catalogUserId: string;
+}): () => DecideContext {
+  const resolver = createConflictResolver(opts.conflictConfig);
+  const localWins = deviceLocalWinsFields(opts.conflictConfig);
+  return () => ({
+    userId: opts.userId,
+    deviceId: opts.deviceId,
+    catalogUserId: opts.catalogUserId,
+    now: new Date().toISOString(),
+    resolveConflict: resolver,
+    deviceLocalWinsFields: localWins,
+    newId: randomUUID,
+  });
+}
+
 /** Postgres says the transaction lost a race (deadlock, serialization): run it again. */
 function isRetryableDbError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -42,11 +73,7 @@ function isRetryableDbError(err: unknown): boolean {
  * rejects a batch, its changes are isolated one per transaction so only the bad one fails.
  */
 export async function processChanges(opts: ProcessOptions, changes: readonly SyncChangeInput[]): Promise<ProcessedPush> {
-  const resolver = createConflictResolver(opts.conflictConfig);
-  const localWins = deviceLocalWinsFields(opts.conflictConfig);
-  const ordered = changes
-    .map((change, index) => ({ change, index }))
-    .sort((a, b) => compareBySyncOrder(a.change.entityType, b.change.entityType) || a.index - b.index);
+  const ordered = syncOrdered(changes);
 
   const result: PushResult = { syncOperationId: opts.syncOperationId, successful: [], failed: [], conflicts: [], idMappings: [] };
   const mutations: MutationTrace[] = [];
@@ -68,14 +95,11 @@ export async function processChanges(opts: ProcessOptions, changes: readonly Syn
     if (outcome.writes.sessionsToRecompute.size > 0) entityTypesChanged.add('sessions');
   };
 
-  const decideContext = (): DecideContext => ({
+  const decideContext = decideContextFactory({
     userId: opts.lock.userId,
     deviceId: opts.lock.deviceId,
+    conflictConfig: opts.conflictConfig,
     catalogUserId: opts.catalogUserId,
-    now: new Date().toISOString(),
-    resolveConflict: resolver,
-    deviceLocalWinsFields: localWins,
-    newId: randomUUID,
   });
 
   const runInTransaction = (batch: typeof ordered) =>

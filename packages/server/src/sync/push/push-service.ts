@@ -12,6 +12,7 @@ import {
   type StoredAnswer,
 } from '../sync-operations.ts';
 import { acquireSyncLock, heartbeatSyncLock, recordDeviceSync, releaseSyncLock, type HeldSyncLock } from '../sync-lock.ts';
+import { previewChanges } from './preview-changes.ts';
 import { processChanges, type ProcessOptions } from './process-changes.ts';
 import type { MutationTrace, PushResult, SyncChangeInput } from './push-types.ts';
 
@@ -114,6 +115,15 @@ export class PushService {
         throw err;
       }
     });
+  }
+
+  /**
+   * What `changes` would do if `userId`+`deviceId` pushed them now (per-change traces in the
+   * order sent), decided like a push against the current rows; writes nothing, takes no lock.
+   */
+  async preview(userId: string, deviceId: string, changes: readonly SyncChangeInput[]): Promise<MutationTrace[]> {
+    const { db, conflictConfig, catalogUserId } = this.opts;
+    return previewChanges({ db, conflictConfig, catalogUserId, userId, deviceId }, changes);
   }
 
   /**
