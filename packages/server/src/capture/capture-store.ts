@@ -50,8 +50,11 @@ export async function writeCaptures(db: Kysely<DB>, batch: readonly CaptureRows[
     for (const part of chunks(batch.map((b) => b.request), REQUEST_ROWS_PER_INSERT)) {
       await trx.insertInto('capture_requests').values(part).execute();
     }
-    for (const document of mutationDocuments(batch, MUTATION_ROWS_PER_INSERT)) {
+    for (const document of mutationDocuments(batch, MUTATION_ROWS_PER_INSERT, isSearched)) {
       await insertMutations(trx, document);
+    }
+    for (const document of mutationDocuments(batch, MUTATION_ROWS_PER_INSERT, (m) => !isSearched(m))) {
+      await insertMutationDocuments(trx, document);
     }
     if (statRows.length > 0) {
       await trx
@@ -67,6 +70,15 @@ export async function writeCaptures(db: Kysely<DB>, batch: readonly CaptureRows[
         .execute();
     }
   });
+}
+
+/**
+ * Rejected and conflicted mutations get a row of their own: the failure and conflict views
+ * filter, group and join on them. The rest (applied, skipped) are only ever read by capture,
+ * so they go into one document per capture and chunk (migration 0005).
+ */
+function isSearched(m: CaptureMutationRecord): boolean {
+  return m.outcome === 'rejected' || m.outcome === 'conflict' || m.conflict_id !== null;
 }
 
 /** A mutation as the positions `insertMutations` reads (m->0 … m->15); the capture's own fields are sent once. */
@@ -96,7 +108,11 @@ function mutationTuple(m: CaptureMutationRecord): unknown[] {
  * `[[captureId, startedAt, userId, clientId, [mutation tuple…]], …]`. Positions instead of
  * keys, and the capture's fields once instead of on every row, halve what PostgreSQL parses.
  */
-export function mutationDocuments(batch: readonly CaptureRows[], perDocument: number): string[] {
+export function mutationDocuments(
+  batch: readonly CaptureRows[],
+  perDocument: number,
+  keep: (m: CaptureMutationRecord) => boolean,
+): string[] {
   const documents: string[] = [];
   let captures: unknown[] = [];
   let rows = 0;
@@ -105,7 +121,8 @@ export function mutationDocuments(batch: readonly CaptureRows[], perDocument: nu
     captures = [];
     rows = 0;
   };
-  for (const { request, mutations } of batch) {
+  for (const { request, mutations: all } of batch) {
+    const mutations = all.filter(keep);
     for (let i = 0; i < mutations.length; ) {
       const take = mutations.slice(i, i + (perDocument - rows));
       captures.push([request.id, request.started_at, request.user_id, request.client_id ?? null, take.map(mutationTuple)]);
@@ -116,6 +133,14 @@ export function mutationDocuments(batch: readonly CaptureRows[], perDocument: nu
   }
   close();
   return documents;
+}
+
+/** One statement, one parameter: each capture's tuples of a `mutationDocuments` document become one row. */
+async function insertMutationDocuments(db: Kysely<DB>, document: string): Promise<void> {
+  await sql`
+    insert into capture_mutation_documents (capture_id, first_idx, started_at, user_id, client_id, mutations)
+    select (c->>0)::uuid, (c->4->0->>0)::integer, (c->>1)::timestamptz, c->>2, c->>3, c->4
+    from jsonb_array_elements(${document}::jsonb) as c`.execute(db);
 }
 
 /** One statement, one parameter: a document of `mutationDocuments`, unpacked by the server. */

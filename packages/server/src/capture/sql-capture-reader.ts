@@ -227,7 +227,7 @@ export class SqlCaptureReader implements CaptureReader {
       .executeTakeFirst();
     if (capture === undefined) return null;
     const rows = await this.db
-      .selectFrom('capture_mutations')
+      .selectFrom('captured_mutations')
       .selectAll()
       .where('capture_id', '=', captureId)
       .orderBy('idx')
@@ -235,7 +235,7 @@ export class SqlCaptureReader implements CaptureReader {
       .offset(offset(q))
       .execute();
     const count = await this.db
-      .selectFrom('capture_mutations')
+      .selectFrom('captured_mutations')
       .select((eb) => eb.fn.countAll().as('n'))
       .where('capture_id', '=', captureId)
       .executeTakeFirst();

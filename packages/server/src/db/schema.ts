@@ -364,6 +364,16 @@ export interface CaptureClientDaysTable {
   mutations: Int8;
 }
 
+/** Applied and skipped mutations of a capture, one document of positional tuples per chunk (migration 0005). */
+export interface CaptureMutationDocumentsTable {
+  capture_id: string;
+  first_idx: number;
+  started_at: Timestamp;
+  user_id: string;
+  client_id: string | null;
+  mutations: Jsonb<unknown[]>;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface DB extends EntityTables {
   sync_operations: SyncOperationsTable;
@@ -375,6 +385,9 @@ export interface DB extends EntityTables {
   outbox_events: OutboxEventsTable;
   capture_requests: CaptureRequestsTable;
   capture_mutations: CaptureMutationsTable;
+  capture_mutation_documents: CaptureMutationDocumentsTable;
+  /** View (migration 0005): capture_mutations and the documents' tuples, as rows. */
+  captured_mutations: CaptureMutationsTable;
   capture_model_stats: CaptureModelStatsTable;
   capture_request_slots: CaptureRequestSlotsTable;
   capture_latency_bins: CaptureLatencyBinsTable;

@@ -391,7 +391,7 @@ describe('capture switches and lifecycle', () => {
     await pushOk(server, user, 'phone', productCreates('close', 3));
     await server.close();
     const { rows } = await sql<{ n: string; m: string }>`
-      select count(*) as n, (select count(*) from capture_mutations) as m from capture_requests where user_id = ${user}`.execute(
+      select count(*) as n, (select count(*) from captured_mutations) as m from capture_requests where user_id = ${user}`.execute(
       database.db,
     );
     expect([Number(rows[0]!.n), Number(rows[0]!.m)]).toEqual([1, 3]);
@@ -409,7 +409,7 @@ describe('capture switches and lifecycle', () => {
     expect(await server.app.capture.prune()).toBe(1);
     const left = await requestsOf(server, `userId=${user}`);
     expect(left.data.map((r) => r.mutationCount)).toEqual([1]);
-    const { rows } = await sql<{ n: string }>`select count(*) as n from capture_mutations where capture_id = ${oldest!.id}::uuid`.execute(db);
+    const { rows } = await sql<{ n: string }>`select count(*) as n from captured_mutations where capture_id = ${oldest!.id}::uuid`.execute(db);
     expect(Number(rows[0]!.n)).toBe(0);
   });
 });

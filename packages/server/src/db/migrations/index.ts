@@ -3,6 +3,7 @@ import * as initialSchema from './0001-initial-schema.ts';
 import * as capture from './0002-capture.ts';
 import * as captureLz4 from './0003-capture-lz4.ts';
 import * as telemetryRollups from './0004-telemetry-rollups.ts';
+import * as captureMutationDocuments from './0005-capture-mutation-documents.ts';
 
 /**
  * Every migration, by name. A static map rather than a folder scan, so it works the same
@@ -14,4 +15,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0002-capture': capture,
   '0003-capture-lz4': captureLz4,
   '0004-telemetry-rollups': telemetryRollups,
+  '0005-capture-mutation-documents': captureMutationDocuments,
 });
