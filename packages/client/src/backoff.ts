@@ -1,3 +1,5 @@
+import { backoffCeilingMs } from '@sync-engine/shared';
+
 /** How often and how patiently a request (or a failed change) is tried again. */
 export interface RetryPolicy {
   /** Tries of one request in total, the first included. */
@@ -20,10 +22,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
  * `attempt` counts failures so far (1 after the first failure).
  */
 export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const exponent = Math.max(0, attempt - 1);
-  // 2^exponent overflows to Infinity for huge attempt counts; min() caps it first.
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(exponent, 52));
-  return Math.floor(random() * ceiling);
+  return Math.floor(random() * backoffCeilingMs(attempt, policy.baseDelayMs, policy.maxDelayMs));
 }
 
 /**

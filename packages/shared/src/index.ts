@@ -7,3 +7,4 @@ export * from './relations/index.ts';
 export * from './cursor/index.ts';
 export * from './contracts/index.ts';
 export * from './observability/index.ts';
+export * from './retry/exponential-backoff.ts';

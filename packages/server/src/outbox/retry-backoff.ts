@@ -1,3 +1,5 @@
+import { backoffCeilingMs } from '@sync-engine/shared';
+
 export interface BackoffPolicy {
   /** Delay before the second attempt. */
   readonly baseMs: number;
@@ -16,7 +18,6 @@ export function retryDelayMs(
   policy: BackoffPolicy,
   random: () => number = Math.random,
 ): number {
-  const exponent = Math.min(Math.max(attempts - 1, 0), 40);
-  const full = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
+  const full = backoffCeilingMs(attempts, policy.baseMs, policy.maxMs);
   return Math.max(1, Math.round(full * (1 - 0.2 * random())));
 }

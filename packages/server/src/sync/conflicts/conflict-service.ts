@@ -7,6 +7,7 @@ import type {
   ResolveConflictsResult,
 } from '@sync-engine/shared';
 import type { DB } from '../../db/schema.ts';
+import { retryTransaction } from '../../db/transaction-retry.ts';
 import { listConflicts } from './conflict-list.ts';
 import {
   createConflictPageCursorCodec,
@@ -31,12 +32,6 @@ export interface ResolveAnswer {
 }
 
 const MAX_TX_ATTEMPTS = 4;
-
-/** Postgres aborted the transaction to break a deadlock or a serialization race: run it again. */
-function isRetryableDbError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
-}
 
 /**
  * The conflict lifecycle after a push recorded a conflict: listing (user-scoped, keyset
@@ -78,12 +73,11 @@ export class ConflictService {
     userId: string,
     input: ConflictResolutionInput,
   ): Promise<ResolveOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // A failed outcome writes nothing; rolling back is the same as committing nothing.
-        return await this.opts.db
-          .transaction()
-          .execute((trx) =>
+    try {
+      // A failed outcome writes nothing; rolling back is the same as committing nothing.
+      return await retryTransaction(
+        () =>
+          this.opts.db.transaction().execute((trx) =>
             resolveConflictInTransaction(
               trx,
               {
@@ -94,21 +88,18 @@ export class ConflictService {
               },
               input,
             ),
-          );
-      } catch (err) {
-        if (attempt < MAX_TX_ATTEMPTS && isRetryableDbError(err)) {
-          await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
-          continue;
-        }
-        this.opts.log?.error({ err, conflictId: input.conflictId }, 'conflict resolution failed');
-        return {
-          ok: false,
-          error: {
-            code: 'INTERNAL',
-            message: 'The server could not resolve this conflict; try again',
-          },
-        };
-      }
+          ),
+        { maxAttempts: MAX_TX_ATTEMPTS },
+      );
+    } catch (err) {
+      this.opts.log?.error({ err, conflictId: input.conflictId }, 'conflict resolution failed');
+      return {
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: 'The server could not resolve this conflict; try again',
+        },
+      };
     }
   }
 }

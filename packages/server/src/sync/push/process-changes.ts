@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { compareBySyncOrder, type EntityConflictConfigMap } from '@sync-engine/shared';
 import type { DB } from '../../db/schema.ts';
+import { isTransactionRace, retryTransaction } from '../../db/transaction-retry.ts';
 import { assertSyncLockHeld, LockLostError, type HeldSyncLock } from '../sync-lock.ts';
 import { decideBatch, type BatchOutcome, type DecideContext } from './batch-decider.ts';
 import { readBatchSnapshot } from './batch-reader.ts';
@@ -60,10 +61,13 @@ export function decideContextFactory(opts: {
   });
 }
 
-/** Postgres says the transaction lost a race (deadlock, serialization): run it again. */
-function isRetryableDbError(err: unknown): boolean {
+/**
+ * The batch lost a race and is decided again: a deadlock or serialization failure, another
+ * device mapping the same client id first, or a unique key a concurrent batch took (23505).
+ */
+function isRetryableBatchError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof ConcurrentMappingError || code === '40P01' || code === '40001' || code === '23505';
+  return err instanceof ConcurrentMappingError || isTransactionRace(err) || code === '23505';
 }
 
 /**
@@ -157,13 +161,6 @@ export async function processChanges(opts: ProcessOptions, changes: readonly Syn
   return { result, mutations, entityTypesChanged };
 }
 
-async function withRetries<T>(run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      if (attempt >= MAX_BATCH_ATTEMPTS || !isRetryableDbError(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
-    }
-  }
+function withRetries<T>(run: () => Promise<T>): Promise<T> {
+  return retryTransaction(run, { maxAttempts: MAX_BATCH_ATTEMPTS, retryable: isRetryableBatchError });
 }
