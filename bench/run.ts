@@ -21,7 +21,8 @@ const envInt = (name: string, fallback: number) => Number(process.env[name] ?? f
 if (run('push')) {
   results.push(
     ...(await pushCaptureOverhead({
-      rounds: envInt('BENCH_PUSH_ROUNDS', 3),
+      rounds: envInt('BENCH_PUSH_ROUNDS', 4),
+      warmup: envInt('BENCH_PUSH_WARMUP', 1),
       clients: onServer ? 8 : 1,
       pushes: envInt('BENCH_PUSH_PUSHES', onServer ? 40 : 10),
       batch: 100,

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.ts';
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { CaptureMutationDocumentsTable, DB } from '../db/schema.ts';
 import { jsonbText, type CaptureMutationRecord, type CaptureRows, type ModelStatsDelta } from './capture-rows.ts';
 
 /** Rows per INSERT statement (well below PostgreSQL's 65,535 bind parameters). */
@@ -50,11 +50,11 @@ export async function writeCaptures(db: Kysely<DB>, batch: readonly CaptureRows[
     for (const part of chunks(batch.map((b) => b.request), REQUEST_ROWS_PER_INSERT)) {
       await trx.insertInto('capture_requests').values(part).execute();
     }
-    for (const document of mutationDocuments(batch, MUTATION_ROWS_PER_INSERT, isSearched)) {
+    for (const document of searchedMutationDocuments(batch, MUTATION_ROWS_PER_INSERT)) {
       await insertMutations(trx, document);
     }
-    for (const document of mutationDocuments(batch, MUTATION_ROWS_PER_INSERT, (m) => !isSearched(m))) {
-      await insertMutationDocuments(trx, document);
+    for (const part of chunks(mutationDocumentRows(batch, MUTATION_ROWS_PER_INSERT), REQUEST_ROWS_PER_INSERT)) {
+      await trx.insertInto('capture_mutation_documents').values(part).execute();
     }
     if (statRows.length > 0) {
       await trx
@@ -75,7 +75,8 @@ export async function writeCaptures(db: Kysely<DB>, batch: readonly CaptureRows[
 /**
  * Rejected and conflicted mutations get a row of their own: the failure and conflict views
  * filter, group and join on them. The rest (applied, skipped) are only ever read by capture,
- * so they go into one document per capture and chunk (migration 0005).
+ * so they go into one document per capture and chunk (migration 0005), stored as JSON text
+ * (migration 0006).
  */
 function isSearched(m: CaptureMutationRecord): boolean {
   return m.outcome === 'rejected' || m.outcome === 'conflict' || m.conflict_id !== null;
@@ -104,15 +105,35 @@ function mutationTuple(m: CaptureMutationRecord): unknown[] {
 }
 
 /**
- * The batch's mutations as JSON documents of at most `perDocument` rows each:
+ * The applied and skipped mutations of each capture as rows of capture_mutation_documents: a
+ * chunk of at most `perDocument` tuples, as JSON text PostgreSQL stores without parsing into
+ * jsonb (migration 0006).
+ */
+function mutationDocumentRows(batch: readonly CaptureRows[], perDocument: number): Insertable<CaptureMutationDocumentsTable>[] {
+  const rows: Insertable<CaptureMutationDocumentsTable>[] = [];
+  for (const { request, mutations: all } of batch) {
+    const mutations = all.filter((m) => !isSearched(m));
+    for (let i = 0; i < mutations.length; i += perDocument) {
+      const take = mutations.slice(i, i + perDocument);
+      rows.push({
+        capture_id: request.id,
+        first_idx: take[0]!.idx,
+        started_at: request.started_at,
+        user_id: request.user_id,
+        client_id: request.client_id ?? null,
+        mutations: jsonbText(take.map(mutationTuple)),
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The batch's rejected and conflicted mutations as jsonb documents of at most `perDocument` rows each:
  * `[[captureId, startedAt, userId, clientId, [mutation tuple…]], …]`. Positions instead of
  * keys, and the capture's fields once instead of on every row, halve what PostgreSQL parses.
  */
-export function mutationDocuments(
-  batch: readonly CaptureRows[],
-  perDocument: number,
-  keep: (m: CaptureMutationRecord) => boolean,
-): string[] {
+function searchedMutationDocuments(batch: readonly CaptureRows[], perDocument: number): string[] {
   const documents: string[] = [];
   let captures: unknown[] = [];
   let rows = 0;
@@ -122,7 +143,7 @@ export function mutationDocuments(
     rows = 0;
   };
   for (const { request, mutations: all } of batch) {
-    const mutations = all.filter(keep);
+    const mutations = all.filter(isSearched);
     for (let i = 0; i < mutations.length; ) {
       const take = mutations.slice(i, i + (perDocument - rows));
       captures.push([request.id, request.started_at, request.user_id, request.client_id ?? null, take.map(mutationTuple)]);
@@ -135,15 +156,7 @@ export function mutationDocuments(
   return documents;
 }
 
-/** One statement, one parameter: each capture's tuples of a `mutationDocuments` document become one row. */
-async function insertMutationDocuments(db: Kysely<DB>, document: string): Promise<void> {
-  await sql`
-    insert into capture_mutation_documents (capture_id, first_idx, started_at, user_id, client_id, mutations)
-    select (c->>0)::uuid, (c->4->0->>0)::integer, (c->>1)::timestamptz, c->>2, c->>3, c->4
-    from jsonb_array_elements(${document}::jsonb) as c`.execute(db);
-}
-
-/** One statement, one parameter: a document of `mutationDocuments`, unpacked by the server. */
+/** One statement, one parameter: a document of `searchedMutationDocuments`, unpacked by the server. */
 async function insertMutations(db: Kysely<DB>, document: string): Promise<void> {
   await sql`
     insert into capture_mutations (capture_id, idx, started_at, user_id, client_id, request_id, entity_type,

@@ -67,6 +67,9 @@ export async function installObservability(app: FastifyInstance, deps: Observabi
   const { config, db } = deps;
   const redactor = createRedactor(config.redactKeys);
   const capture = new CaptureService({
+    // The requests' pool on purpose: a connection of its own let capture writes run beside
+    // every push at once and cost push throughput 13 % instead of 5 % (bench push, 2 cores);
+    // sharing the pool makes a busy server write captures in its gaps.
     db,
     redactor,
     log: app.log,

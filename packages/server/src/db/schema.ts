@@ -288,6 +288,7 @@ export interface CaptureRequestsTable {
   conflict_count: number;
   failure_count: number;
   snapshot_count: number;
+  /** json, not jsonb: stored as sent, read whole (migration 0006). */
   request: Jsonb<unknown>;
   response: Jsonb<unknown>;
 }
@@ -364,7 +365,7 @@ export interface CaptureClientDaysTable {
   mutations: Int8;
 }
 
-/** Applied and skipped mutations of a capture, one document of positional tuples per chunk (migration 0005). */
+/** Applied and skipped mutations of a capture, one json document of positional tuples per chunk (migrations 0005, 0006). */
 export interface CaptureMutationDocumentsTable {
   capture_id: string;
   first_idx: number;

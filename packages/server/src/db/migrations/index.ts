@@ -4,6 +4,7 @@ import * as capture from './0002-capture.ts';
 import * as captureLz4 from './0003-capture-lz4.ts';
 import * as telemetryRollups from './0004-telemetry-rollups.ts';
 import * as captureMutationDocuments from './0005-capture-mutation-documents.ts';
+import * as captureJsonText from './0006-capture-json-text.ts';
 
 /**
  * Every migration, by name. A static map rather than a folder scan, so it works the same
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0003-capture-lz4': captureLz4,
   '0004-telemetry-rollups': telemetryRollups,
   '0005-capture-mutation-documents': captureMutationDocuments,
+  '0006-capture-json-text': captureJsonText,
 });

@@ -1,0 +1,52 @@
+import { sql, type Kysely } from 'kysely';
+
+/*
+ * Captured bodies and mutation documents are only ever read whole (a request's detail, one
+ * capture's mutations), never searched inside. As jsonb, PostgreSQL built a binary tree of
+ * every value of every captured push on the way in — tens of values per change, a large part
+ * of what capture cost a push. As json they are checked once and stored as the text they
+ * are, which also keeps the keys in the order they were sent. The view casts a document to
+ * jsonb when it is read, one capture at a time.
+ *
+ * Changing a column's type rewrites the table: this takes as long as the stored captures
+ * take to copy (they are pruned after CAPTURE_RETENTION_HOURS).
+ */
+
+const LZ4 = sql`do $$ begin
+  if exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals)) then
+    alter table capture_requests alter column request set compression lz4,
+                                 alter column response set compression lz4;
+    alter table capture_mutation_documents alter column mutations set compression lz4;
+  end if;
+end $$`;
+
+const viewOver = (mutations: string) => sql`
+  create view captured_mutations as
+    select capture_id, idx, started_at, user_id, client_id, request_id, entity_type, entity_id,
+           client_entity_id, change_type, outcome, reason, reason_code, reason_detail, conflict_id,
+           payload, before, after, diff, duration_ms
+    from capture_mutations
+    union all
+    select d.capture_id, (m->>0)::integer, d.started_at, d.user_id, d.client_id, m->>1, m->>2,
+           m->>3, m->>4, m->>5, m->>6, m->>7, m->>8, nullif(m->9, 'null'::jsonb), (m->>10)::uuid,
+           m->11, nullif(m->12, 'null'::jsonb), nullif(m->13, 'null'::jsonb), m->14,
+           (m->>15)::double precision
+    from capture_mutation_documents d, jsonb_array_elements(${sql.raw(mutations)}) as m`;
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`drop view captured_mutations`.execute(db);
+  await sql`alter table capture_requests alter column request type json using request::json,
+                                         alter column response type json using response::json`.execute(db);
+  await sql`alter table capture_mutation_documents alter column mutations type json using mutations::json`.execute(db);
+  await LZ4.execute(db);
+  await viewOver('d.mutations::jsonb').execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop view captured_mutations`.execute(db);
+  await sql`alter table capture_requests alter column request type jsonb using request::jsonb,
+                                         alter column response type jsonb using response::jsonb`.execute(db);
+  await sql`alter table capture_mutation_documents alter column mutations type jsonb using mutations::jsonb`.execute(db);
+  await LZ4.execute(db);
+  await viewOver('d.mutations').execute(db);
+}
