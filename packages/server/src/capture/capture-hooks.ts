@@ -53,6 +53,7 @@ export function pendingCaptureOf(request: FastifyRequest, reply: FastifyReply, p
     httpStatus: reply.statusCode,
     requestHeaders: { ...request.headers },
     requestBody: request.body,
+    requestBodyText: request.jsonBodyText,
     responseHeaders: reply.getHeaders(),
     responsePayload: payload,
     trace,

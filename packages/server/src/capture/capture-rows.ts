@@ -1,11 +1,6 @@
 import type { Insertable } from 'kysely';
 import { isPlainObject, type EntityType, type Redactor } from '@sync-engine/shared';
-import type {
-  CaptureMutationOutcome,
-  CaptureOutcome,
-  CaptureRequestsTable,
-  SyncChangeType,
-} from '../db/schema.ts';
+import type { CaptureMutationOutcome, CaptureOutcome, CaptureRequestsTable, SyncChangeType } from '../db/schema.ts';
 import type { PushResult } from '../sync/push/push-types.ts';
 import type { PendingCapture } from './pending-capture.ts';
 import { changedFieldNames } from './stored-diff.ts';
@@ -60,31 +55,51 @@ export interface CaptureRows {
 }
 
 /**
- * JSON text PostgreSQL accepts as jsonb: NUL is the one character jsonb cannot hold, and a
- * rejected change may well carry one, so it becomes U+FFFD rather than failing the batch.
+ * JSON text PostgreSQL accepts as jsonb: NUL and unpaired surrogates are what jsonb cannot
+ * hold, and a rejected change may well carry them, so they become U+FFFD rather than failing
+ * the batch. JSON.stringify writes exactly those as `\u` escapes (a paired surrogate stays a
+ * character), so the escapes are all there is to find.
  */
 export function jsonbText(value: unknown): string {
   let text = JSON.stringify(value ?? null);
-  if (!text.includes('\\u0000')) return text;
-  // An even run of backslashes (escaped backslashes) before `u0000` leaves it a NUL escape.
-  for (let prev = ''; prev !== text; ) {
+  if (!text.includes('\\u0000') && !text.includes('\\ud')) return text;
+  // An even run of backslashes (escaped backslashes) before `u…` leaves it an escape.
+  for (let prev = ''; prev !== text;) {
     prev = text;
-    text = text.replace(/(^|[^\\])((?:\\\\)*)\\u0000/g, '$1$2\\ufffd');
+    text = text.replace(/(^|[^\\])((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, '$1$2\\ufffd');
   }
   return text;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function parseJsonPayload(payload: unknown, headers: Readonly<Record<string, unknown>>): unknown {
+/** An answer's body as text, when it is JSON the server wrote (uncompressed). */
+function jsonPayloadText(payload: unknown, headers: Readonly<Record<string, unknown>>): string | null {
   if (headers['content-encoding'] !== undefined) return null;
+  const type = headers['content-type'];
+  if (typeof type !== 'string' || !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) return null;
   const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
-  if (text === undefined || text === '') return null;
+  return text === undefined || text === '' ? null : text;
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     return null;
   }
+}
+
+/**
+ * A body as stored: its JSON text as it was sent when nothing in it needs redacting and it
+ * fits — the common case, which then costs a scan instead of a parse, a redaction and a
+ * serialisation — else the parsed body redacted and serialised (fitBodyJson). The column is
+ * json, which holds any valid JSON text as it is (migration 0006).
+ */
+function storedBodyJson(text: string | null, parsed: () => unknown, redactor: Redactor): string {
+  if (text !== null && text.length <= MAX_CAPTURED_BODY_CHARS && redactor.jsonTextIsClean(text)) return text;
+  return fitBodyJson(redactor.redact(parsed() ?? null));
 }
 
 function cutArrays(value: unknown, keep: number, depth: number): unknown {
@@ -110,7 +125,10 @@ export function fitBodyJson(value: unknown, maxChars = MAX_CAPTURED_BODY_CHARS):
   const marker = { _captureTruncated: { originalChars: text.length } };
   if (isPlainObject(value)) {
     for (let keep = 1000; keep >= 1; keep = Math.floor(keep / 4)) {
-      const cut = jsonbText({ ...(cutArrays(value, keep, 0) as Record<string, unknown>), ...marker });
+      const cut = jsonbText({
+        ...(cutArrays(value, keep, 0) as Record<string, unknown>),
+        ...marker,
+      });
       if (cut.length <= maxChars) return cut;
     }
   }
@@ -221,7 +239,10 @@ function mutationsOfStoredAnswer(body: unknown, result: PushResult): RawMutation
       changeType,
       payload: change['changeData'] ?? {},
       outcome,
-      reason: { code: 'IDEMPOTENT_REPLAY', message: 'answered from the stored result; nothing applied' },
+      reason: {
+        code: 'IDEMPOTENT_REPLAY',
+        message: 'answered from the stored result; nothing applied',
+      },
       before: null,
       after: null,
       durationMs: null,
@@ -245,8 +266,10 @@ function rawMutations(capture: PendingCapture): RawMutation[] {
 export function buildCaptureRows(capture: PendingCapture, redactor: Redactor): CaptureRows {
   const result = capture.trace?.push?.body;
   const startedAt = new Date(capture.startedAtMs).toISOString();
-  const responseBody = parseJsonPayload(capture.responsePayload, capture.responseHeaders);
-  const error = isPlainObject(responseBody) && isPlainObject(responseBody['error']) ? responseBody['error'] : undefined;
+  const responseText = jsonPayloadText(capture.responsePayload, capture.responseHeaders);
+  // Only an error's body is needed as a value here (for its code); it is small.
+  const errorBody = capture.httpStatus >= 400 ? parseJson(responseText) : null;
+  const error = isPlainObject(errorBody) && isPlainObject(errorBody['error']) ? errorBody['error'] : undefined;
   const errorCode = capture.httpStatus >= 400 && typeof error?.['code'] === 'string' ? error['code'] : null;
 
   const successes = new EntryQueues(result?.successful ?? []);
@@ -297,7 +320,8 @@ export function buildCaptureRows(capture: PendingCapture, redactor: Redactor): C
       before: m.before === null ? null : redactor.redact(m.before),
       after: m.after === null ? null : redactor.redact(m.after),
       diff: changedFieldNames(m.before, m.after),
-      duration_ms: m.durationMs,
+      // Microseconds are all a timing says; more digits only lengthen every stored row.
+      duration_ms: m.durationMs === null ? null : Math.round(m.durationMs * 1000) / 1000,
     };
   });
 
@@ -321,12 +345,16 @@ export function buildCaptureRows(capture: PendingCapture, redactor: Redactor): C
     failure_count: result?.failed.length ?? 0,
     snapshot_count: capture.trace?.pulled ?? 0,
     request: withBody(
-      { method: capture.method, url: redactor.redactUrl(capture.url), headers: redactor.redact(capture.requestHeaders) },
-      fitBodyJson(redactor.redact(capture.requestBody ?? null)),
+      {
+        method: capture.method,
+        url: redactor.redactUrl(capture.url),
+        headers: redactor.redact(capture.requestHeaders),
+      },
+      storedBodyJson(capture.requestBodyText, () => capture.requestBody, redactor),
     ),
     response: withBody(
       { status: capture.httpStatus, headers: redactor.redact(capture.responseHeaders) },
-      fitBodyJson(redactor.redact(responseBody)),
+      storedBodyJson(responseText, () => parseJson(responseText), redactor),
     ),
   };
   return {

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { CaptureMutationDocumentsTable, DB } from '../db/schema.ts';
 import { jsonbText, type CaptureMutationRecord, type CaptureRows, type ModelStatsDelta } from './capture-rows.ts';
+import { afterOverPayload, diffIsDerivable } from './stored-diff.ts';
 
 /** Rows per INSERT statement (well below PostgreSQL's 65,535 bind parameters). */
 const REQUEST_ROWS_PER_INSERT = 500;
@@ -47,7 +48,10 @@ export async function writeCaptures(db: Kysely<DB>, batch: readonly CaptureRows[
     }));
 
   await db.transaction().execute(async (trx) => {
-    for (const part of chunks(batch.map((b) => b.request), REQUEST_ROWS_PER_INSERT)) {
+    for (const part of chunks(
+      batch.map((b) => b.request),
+      REQUEST_ROWS_PER_INSERT,
+    )) {
       await trx.insertInto('capture_requests').values(part).execute();
     }
     for (const document of searchedMutationDocuments(batch, MUTATION_ROWS_PER_INSERT)) {
@@ -105,6 +109,22 @@ function mutationTuple(m: CaptureMutationRecord): unknown[] {
 }
 
 /**
+ * A mutation as a document holds it: `after` as what it adds to the payload, positions 13 and
+ * 16 (see afterOverPayload), and no diff (null) where the view's reader derives it — an
+ * applied CREATE's state is otherwise its payload twice and its diff a third list of names.
+ */
+function documentTuple(m: CaptureMutationRecord): unknown[] {
+  const tuple = mutationTuple(m);
+  const delta = afterOverPayload(m.payload, m.after);
+  if (delta !== null) {
+    tuple[13] = delta.changed;
+    tuple[16] = delta.absent;
+  }
+  if (diffIsDerivable(m.diff, m.before, m.after)) tuple[14] = null;
+  return tuple;
+}
+
+/**
  * The applied and skipped mutations of each capture as rows of capture_mutation_documents: a
  * chunk of at most `perDocument` tuples, as JSON text PostgreSQL stores without parsing into
  * jsonb (migration 0006).
@@ -121,7 +141,7 @@ function mutationDocumentRows(batch: readonly CaptureRows[], perDocument: number
         started_at: request.started_at,
         user_id: request.user_id,
         client_id: request.client_id ?? null,
-        mutations: jsonbText(take.map(mutationTuple)),
+        mutations: jsonbText(take.map(documentTuple)),
       });
     }
   }
@@ -144,7 +164,7 @@ function searchedMutationDocuments(batch: readonly CaptureRows[], perDocument: n
   };
   for (const { request, mutations: all } of batch) {
     const mutations = all.filter(isSearched);
-    for (let i = 0; i < mutations.length; ) {
+    for (let i = 0; i < mutations.length;) {
       const take = mutations.slice(i, i + (perDocument - rows));
       captures.push([request.id, request.started_at, request.user_id, request.client_id ?? null, take.map(mutationTuple)]);
       rows += take.length;

@@ -23,6 +23,8 @@ export interface PendingCapture {
   readonly requestHeaders: Readonly<Record<string, unknown>>;
   /** The parsed JSON body (undefined when there was none or it did not parse). */
   readonly requestBody: unknown;
+  /** The same body's text as it arrived, when it parsed. */
+  readonly requestBodyText: string | null;
   readonly responseHeaders: Readonly<Record<string, unknown>>;
   /** The serialised answer as Fastify sends it (a JSON string), if any. */
   readonly responsePayload: unknown;

@@ -106,6 +106,7 @@ export class CaptureReplayRunner implements ReplayRunner {
         'x-sync-replay-of': captureId,
       },
       requestBody: clone,
+      requestBodyText: null,
       responseHeaders: { 'content-type': 'application/json; charset=utf-8' },
       responsePayload: JSON.stringify(answer.body),
       trace: {

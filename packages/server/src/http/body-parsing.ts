@@ -4,16 +4,24 @@ import { SyncError, jsonDepth } from '@sync-engine/shared';
 
 export const MAX_JSON_DEPTH = 64;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body's text as it arrived (inflated), for capture to store without re-serialising. */
+    jsonBodyText: string | null;
+  }
+}
+
 /**
  * JSON bodies only (anything else → 415), nesting depth ≤ 64, and gzip bodies inflated
  * before the body limit counts them, so a small compressed bomb cannot pass the limit.
  */
 export function installBodyParsing(app: FastifyInstance): void {
+  app.decorateRequest('jsonBodyText', null);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     /^application\/([a-z0-9.+-]*\+)?json(\s*;.*)?$/i,
     { parseAs: 'string' },
-    (_request, body, done) => {
+    (request, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (text.trim() === '') {
         done(new SyncError('VALIDATION_ERROR', 'Request body must not be empty'), undefined);
@@ -30,6 +38,7 @@ export function installBodyParsing(app: FastifyInstance): void {
         done(new SyncError('VALIDATION_ERROR', `JSON nesting is deeper than ${MAX_JSON_DEPTH}`), undefined);
         return;
       }
+      request.jsonBodyText = text;
       done(null, parsed);
     },
   );

@@ -320,18 +320,26 @@ describeEachDatabase('capture of sync requests', (target) => {
     ]);
   });
 
-  it('a change carrying NUL (which jsonb cannot store) is rejected and still captured, with the rest of its batch', async () => {
+  it('changes carrying NUL or an unpaired surrogate (which jsonb cannot store) are rejected and still captured, with the rest of their batch', async () => {
     const user = uniqueUser('cap');
     const result = await pushOk(server(), user, 'phone', [
       create('products', 'ok', { name: 'Fine' }),
       create('products', 'nul', { name: 'bad\u0000name' }),
+      create('products', 'surrogate', { name: 'bad\ud800name', '\udc00': 1 }),
     ]);
-    expect([result.successful.length, result.failed.length]).toEqual([1, 1]);
+    expect([result.successful.length, result.failed.length]).toEqual([1, 2]);
+    expect(result.failed.map((f) => [f.error.code, f.retryable])).toEqual([
+      ['VALIDATION_ERROR', false],
+      ['VALIDATION_ERROR', false],
+    ]);
     const summary = await onlyCaptureOf(server(), user);
-    expect(summary).toMatchObject({ mutationCount: 2, failureCount: 1, outcome: 'partial' });
+    expect(summary).toMatchObject({ mutationCount: 3, failureCount: 2, outcome: 'partial' });
     const { data } = await mutationsOf(server(), summary.id);
-    expect(data.map((m) => m.outcome)).toEqual(['applied', 'rejected']);
+    expect(data.map((m) => m.outcome)).toEqual(['applied', 'rejected', 'rejected']);
     expect(data[1]!.payload).toEqual({ name: 'bad\ufffdname' });
+    expect(data[2]!.payload).toEqual({ name: 'bad\ufffdname', '\ufffd': 1 });
+    const detail = await dashboardOk<{ request: { body: { changes: unknown[] } } }>(server(), `/api/requests/${summary.id}`);
+    expect(detail.request.body.changes).toHaveLength(3);
   });
 
   it('lists filter by kind, outcome, clientId and userId, newest first, paged', async () => {

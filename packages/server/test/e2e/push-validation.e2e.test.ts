@@ -61,6 +61,18 @@ describeEachDatabase('push: validation and answer shape', (target) => {
         message: /NUL/,
       },
       {
+        name: 'an unpaired surrogate in a string (a lone \\ud800 escape)',
+        change: (id) => create('products', id, { name: 'half \ud83d of an emoji' }),
+        field: 'changeData.name',
+        message: /surrogate/,
+      },
+      {
+        name: 'an unpaired surrogate nested in an object field',
+        change: (id) => create('devices', id, { settings: { theme: ['ok', '\udc00'] } }),
+        field: 'changeData.settings.theme.1',
+        message: /surrogate/,
+      },
+      {
         name: 'a NUL character in a field name',
         change: (id) => create('products', id, { name: 'x', 'na\u0000me': 'y' }),
         field: 'changeData.na\\u0000me',
@@ -272,6 +284,10 @@ describeEachDatabase('push: validation and answer shape', (target) => {
       {
         name: 'a requestId with a NUL',
         body: () => pushBody('d1', [create('products', 'x', { name: 'x' }, 'r\u0000')]),
+      },
+      {
+        name: 'a requestId with an unpaired surrogate',
+        body: () => pushBody('d1', [create('products', 'x', { name: 'x' }, 'r\ud800')]),
       },
       { name: 'a JSON array body', body: () => [] },
     ];

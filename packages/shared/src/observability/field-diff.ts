@@ -7,7 +7,7 @@ type State = Readonly<Record<string, unknown>> | null | undefined;
  * Deep equality of JSON values with `jsonEquals`' meaning (key order ignored, `undefined`
  * members absent), without building canonical strings: diffs run for every captured change.
  */
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) || Array.isArray(b)) {

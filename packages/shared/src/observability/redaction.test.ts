@@ -236,4 +236,37 @@ describe('redact — properties', () => {
       ),
     );
   });
+
+  it('a JSON text it calls clean is one redaction would leave as it is, however it is written', () => {
+    const key = fc.oneof(plainKey, sensitiveKey, fc.string({ maxLength: 8 }), fc.constantFrom('pass"word', 'to\\ken', 'tok\u0065n'));
+    const json = fc.letrec<{ node: unknown }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.oneof(fc.string(), fc.constantFrom('"password": 1', '{"token":'), fc.integer(), fc.constant(null)),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(key, tie('node'), { maxKeys: 4 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(json, fc.constantFrom(undefined, 2, '\t'), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        if (redactor.jsonTextIsClean(text)) expect(redactor.redact(JSON.parse(text))).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('jsonTextIsClean — examples', () => {
+  it('passes a body without secrets, strings that only look like keys included', () => {
+    expect(redactor.jsonTextIsClean('{"changes":[{"changeData":{"notes":"\\"password\\": 1","n":[1,{"a":2}]}}]}')).toBe(true);
+    expect(redactor.jsonTextIsClean('[]')).toBe(true);
+  });
+
+  it('stops at a sensitive key at any depth, written with spaces or escapes, and at deep nesting', () => {
+    expect(redactor.jsonTextIsClean('{"a":[{"b":{"userPassword" : "x"}}]}')).toBe(false);
+    expect(redactor.jsonTextIsClean('{"to\\u006ben":"x"}')).toBe(false);
+    expect(redactor.jsonTextIsClean('[[[["ssn"]]]]')).toBe(true);
+    expect(redactor.jsonTextIsClean(`${'['.repeat(300)}${']'.repeat(300)}`)).toBe(false);
+  });
 });

@@ -59,7 +59,25 @@ export interface Redactor {
   redactDiff(diff: readonly FieldDiff[]): FieldDiff[];
   /** A URL whose query parameters named by a sensitive key carry `[REDACTED]`. */
   redactUrl(url: string): string;
+  /**
+   * Whether `redact(JSON.parse(text))` would leave the valid JSON `text` as it is: no key in
+   * it is sensitive and it nests well within the depth `redact` descends. A scan of the text,
+   * far cheaper than parsing, redacting and serialising it again, which is what capture need
+   * not do for the many bodies that hold no secret. Conservative: false for a key written
+   * with escapes.
+   */
+  jsonTextIsClean(text: string): boolean;
 }
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+const isJsonWhitespace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -146,8 +164,37 @@ export function createRedactor(extraKeys: readonly string[] = []): Redactor {
     return `${url.slice(0, q + 1)}${parts.join('&')}${rest}`;
   };
 
+  const jsonTextIsClean = (text: string): boolean => {
+    let depth = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const start = i + 1;
+        let escaped = false;
+        for (i = start; i < text.length; i++) {
+          const d = text.charCodeAt(i);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH) {
+            escaped = true;
+            i++;
+          }
+        }
+        let next = i + 1;
+        while (next < text.length && isJsonWhitespace(text.charCodeAt(next))) next++;
+        if (text.charCodeAt(next) === COLON && (escaped || isSensitiveKey(text.slice(start, i)))) return false;
+        i = next - 1;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (++depth >= MAX_DEPTH - 1) return false;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        depth--;
+      }
+    }
+    return true;
+  };
+
   return {
     isSensitiveKey,
+    jsonTextIsClean,
     redact: <T>(value: T): T => walk(value, 0) as T,
     redactDiff: (diff) =>
       diff.map((entry) =>

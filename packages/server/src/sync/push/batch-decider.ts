@@ -1,4 +1,4 @@
-import { ENTITY_REGISTRY, jsonEquals, parseChangeData, type EntityType } from '@sync-engine/shared';
+import { ENTITY_REGISTRY, escapeUnstorable, jsonEquals, parseChangeData, type EntityType } from '@sync-engine/shared';
 import { EntityStateMap, isUuid, type EntityState } from '../entity-state.ts';
 import type { IdMap } from '../id-map.ts';
 import { resolveMappedIdsInChange } from './resolve-mapped-ids.ts';
@@ -414,7 +414,7 @@ class BatchDecider {
   }
 
   private fail(change: SyncChangeInput, retryable: boolean, raw: ChangeError): ReturnType<BatchDecider['decide']> {
-    const error = withoutNul(raw);
+    const error = storableError(raw);
     this.out.failed.push({
       requestId: change.requestId,
       clientId: clientIdOf(change),
@@ -479,11 +479,12 @@ class BatchDecider {
 }
 
 /**
- * The answer is stored (jsonb) and sent as text, neither of which can hold NUL; a detail
- * naming a field whose key holds one (an unknown field) shows it escaped as `\u0000`.
+ * The answer is stored (jsonb) and sent as text, neither of which can hold NUL or an unpaired
+ * surrogate; a detail naming a field whose key holds one (an unknown field) shows it escaped
+ * (`\u0000`, `\ud800`).
  */
-function withoutNul(error: ChangeError): ChangeError {
-  const clean = (s: string) => s.replaceAll('\u0000', '\\u0000');
+function storableError(error: ChangeError): ChangeError {
+  const clean = escapeUnstorable;
   return {
     ...error,
     message: clean(error.message),
