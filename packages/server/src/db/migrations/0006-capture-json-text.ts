@@ -46,28 +46,21 @@ const viewOver = (mutations: string, delta: boolean) => sql`
            (m->>15)::double precision
     from capture_mutation_documents d, jsonb_array_elements(${sql.raw(mutations)}) as m`;
 
-export async function up(db: Kysely<unknown>): Promise<void> {
+/** The captured bodies and documents as `type` (a rewrite), their lz4 setting kept, and the view over them. */
+async function storeAs(db: Kysely<unknown>, type: 'json' | 'jsonb'): Promise<void> {
+  const as = sql.raw(type);
   await sql`drop view captured_mutations`.execute(db);
-  await sql`alter table capture_requests alter column request type json using request::json,
-                                         alter column response type json using response::json`.execute(
-    db,
-  );
-  await sql`alter table capture_mutation_documents alter column mutations type json using mutations::json`.execute(
-    db,
-  );
+  await sql`alter table capture_requests alter column request type ${as} using request::${as},
+    alter column response type ${as} using response::${as}`.execute(db);
+  await sql`alter table capture_mutation_documents alter column mutations type ${as} using mutations::${as}`.execute(db);
   await LZ4.execute(db);
-  await viewOver('d.mutations::jsonb', true).execute(db);
+  await (type === 'json' ? viewOver('d.mutations::jsonb', true) : viewOver('d.mutations', false)).execute(db);
+}
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await storeAs(db, 'json');
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop view captured_mutations`.execute(db);
-  await sql`alter table capture_requests alter column request type jsonb using request::jsonb,
-                                         alter column response type jsonb using response::jsonb`.execute(
-    db,
-  );
-  await sql`alter table capture_mutation_documents alter column mutations type jsonb using mutations::jsonb`.execute(
-    db,
-  );
-  await LZ4.execute(db);
-  await viewOver('d.mutations', false).execute(db);
+  await storeAs(db, 'jsonb');
 }
