@@ -11,7 +11,7 @@ import {
 } from '@sync-engine/shared';
 import type { DB } from '../db/schema.ts';
 import { observePushOutcomes } from '../metrics/http-metrics.ts';
-import type { PushService } from '../sync/push/push-service.ts';
+import type { PushAnswer, PushService } from '../sync/push/push-service.ts';
 import type { MutationTrace } from '../sync/push/push-types.ts';
 import { describeReason } from './capture-rows.ts';
 import type { CaptureService } from './capture-service.ts';
@@ -70,53 +70,66 @@ export class CaptureReplayRunner implements ReplayRunner {
 
   async replay(captureId: string, context: ReplayContext): Promise<ReplayResult> {
     if (!this.opts.liveEnabled) {
-      throw new SyncError(
-        'REPLAY_DISABLED',
-        'Live replay is off; start the server with DASHBOARD_REPLAY_LIVE=true',
-      );
+      throw new SyncError('REPLAY_DISABLED', 'Live replay is off; start the server with DASHBOARD_REPLAY_LIVE=true');
     }
     const source = await this.source(captureId);
     const clone = cloneForReplay(source.body);
     const startedAtMs = Date.now();
     const started = performance.now();
-    const answer = await this.opts.push.push(source.userId, clone);
-    const durationMs = performance.now() - started;
-    observePushOutcomes(answer);
-
+    const replayRequestId = randomUUID();
     // Recorded here rather than by the capture hook: the dashboard request is not the push,
     // and the 201 must name the replay's capture id.
-    const replayRequestId = randomUUID();
-    this.opts.capture.record({
-      id: replayRequestId,
-      kind: 'push',
-      userId: source.userId,
-      clientId: source.deviceId,
-      correlationId: context.correlationId,
-      syncOperationId: clone.syncOperationId,
-      replayOf: captureId,
-      method: 'POST',
-      route: PUSH_ROUTE,
-      url: PUSH_ROUTE,
-      startedAtMs,
-      durationMs,
-      httpStatus: answer.httpStatus,
-      requestHeaders: {
-        'content-type': 'application/json',
-        'x-correlation-id': context.correlationId,
-        'x-sync-replay-of': captureId,
-      },
-      requestBody: clone,
-      requestBodyText: null,
-      responseHeaders: { 'content-type': 'application/json; charset=utf-8' },
-      responsePayload: JSON.stringify(answer.body),
-      trace: {
-        kind: 'replay',
+    const record = (httpStatus: number, body: unknown, push: PushAnswer | undefined) =>
+      this.opts.capture.record({
+        id: replayRequestId,
+        kind: 'push',
         userId: source.userId,
-        deviceId: source.deviceId,
+        clientId: source.deviceId,
+        correlationId: context.correlationId,
         syncOperationId: clone.syncOperationId,
-        push: answer,
-      },
-    });
+        replayOf: captureId,
+        method: 'POST',
+        route: PUSH_ROUTE,
+        url: PUSH_ROUTE,
+        startedAtMs,
+        durationMs: performance.now() - started,
+        httpStatus,
+        requestHeaders: {
+          'content-type': 'application/json',
+          'x-correlation-id': context.correlationId,
+          'x-sync-replay-of': captureId,
+        },
+        requestBody: clone,
+        requestBodyText: null,
+        responseHeaders: { 'content-type': 'application/json; charset=utf-8' },
+        responsePayload: JSON.stringify(body),
+        trace: {
+          kind: 'replay',
+          userId: source.userId,
+          deviceId: source.deviceId,
+          syncOperationId: clone.syncOperationId,
+          push,
+        },
+      });
+
+    let answer: PushAnswer;
+    try {
+      answer = await this.opts.push.push(source.userId, clone);
+    } catch (err) {
+      // A replay that did not go through (the device is syncing, the database is down) is an
+      // attempt the original lists too, with the error its push would have answered.
+      const failure = isSyncError(err) ? err : new SyncError('INTERNAL', 'Internal server error');
+      const error = { code: failure.code, message: failure.message, correlationId: context.correlationId };
+      record(
+        failure.status,
+        { error: failure.details === undefined ? error : { ...error, details: failure.details } },
+        undefined,
+      );
+      await this.opts.capture.flush();
+      throw err;
+    }
+    observePushOutcomes(answer);
+    record(answer.httpStatus, answer.body, answer);
     // Written before answering, so the replay can be opened as soon as the 201 arrives.
     await this.opts.capture.flush();
     return {

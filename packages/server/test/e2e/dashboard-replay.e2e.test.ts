@@ -258,6 +258,26 @@ describeEachDatabase('dashboard replay', (target) => {
     expect(againMutations.data[0]!.outcome).toBe('skipped');
   });
 
+  it('a live replay that cannot run (the device is mid-sync: 409) is captured as a failed attempt the original lists', async () => {
+    const { user, device, captureId } = await capturedPushThenChanges(live());
+    await sql`update sync_states set lock_owner = 'another-sync', lock_expires_at = now() + interval '1 minute'
+      where user_id = ${user} and device_id = ${device}`.execute(live().database.db);
+    const purchasesBefore = (await writeFootprint(live(), user))['purchases'];
+
+    const answer = await dashboardPost(live(), `/api/requests/${captureId}/replay`, { confirm: true });
+    expect(answer.status).toBe(409);
+    expect(ErrorEnvelopeSchema.parse(answer.body).error.code).toBe('SYNC_IN_PROGRESS');
+    expect((await writeFootprint(live(), user))['purchases']).toBe(purchasesBefore);
+
+    const [attempt, ...more] = (await dashboardOk<CapturedRequestDetail>(live(), `/api/requests/${captureId}`)).replays;
+    expect(more).toEqual([]);
+    expect(attempt).toMatchObject({ replayOf: captureId, httpStatus: 409, outcome: 'failed', userId: user, clientId: device });
+    const detail = CapturedRequestDetailSchema.parse(await dashboardOk(live(), `/api/requests/${attempt!.id}`));
+    expect(detail.errorCode).toBe('SYNC_IN_PROGRESS');
+    expect((detail.response as { body: { error: { code: string } } }).body.error.code).toBe('SYNC_IN_PROGRESS');
+    expect((detail.request as { body: { changes: unknown[] } }).body.changes).toHaveLength(3);
+  });
+
   it('a capture whose changes were redacted cannot be replayed: 422 REPLAY_UNAVAILABLE naming the field', async () => {
     const user = uniqueUser('replay-redacted');
     await pushOk(live(), user, 'phone', [
