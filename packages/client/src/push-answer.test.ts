@@ -26,6 +26,27 @@ function answer(partial: Partial<PushResult>): PushResult {
   };
 }
 
+type ConflictEntry = PushResult['conflicts'][number];
+
+/** The answer's conflict for change `r1`, an UPDATE of goal G made on version 2. */
+function goalConflict(
+  entry: Pick<
+    ConflictEntry,
+    'strategy' | 'outcome' | 'serverVersion' | 'serverState' | 'resolvedState'
+  >,
+): ConflictEntry {
+  return {
+    conflictId: 'c1',
+    requestId: 'r1',
+    clientId: G,
+    entityType: 'goals',
+    entityId: G,
+    serverId: G,
+    clientVersion: 2,
+    ...entry,
+  };
+}
+
 /** Queues the changes and freezes them as batch `op-1`, as sync() does before sending. */
 function inFlight(tx: StoreTransaction, changes: NewOutboxEntry[]): PendingBatch {
   for (const c of changes) tx.putOutbox({ ...enqueueChange(tx, c), batchId: 'op-1' });
@@ -172,20 +193,13 @@ describe('applyPushAnswer', () => {
         batch,
         answer({
           conflicts: [
-            {
-              conflictId: 'c1',
-              requestId: 'r1',
-              clientId: G,
-              entityType: 'goals',
-              entityId: G,
-              serverId: G,
+            goalConflict({
               strategy: 'MERGE',
               outcome: 'ADOPT_SERVER',
-              clientVersion: 2,
               serverVersion: 3,
               serverState: { ...resolved, version: 3, name: 'theirs' },
               resolvedState: resolved,
-            },
+            }),
           ],
         }),
         ctx,
@@ -219,20 +233,13 @@ describe('applyPushAnswer', () => {
         batch,
         answer({
           conflicts: [
-            {
-              conflictId: 'c1',
-              requestId: 'r1',
-              clientId: G,
-              entityType: 'goals',
-              entityId: G,
-              serverId: G,
+            goalConflict({
               strategy: 'MANUAL',
               outcome: 'MANUAL_REQUIRED',
-              clientVersion: 2,
               serverVersion: 3,
               serverState: { id: G, version: 3, name: 'theirs' },
               resolvedState: null,
-            },
+            }),
           ],
         }),
         ctx,
@@ -271,20 +278,13 @@ describe('applyPushAnswer', () => {
         batch,
         answer({
           conflicts: [
-            {
-              conflictId: 'c1',
-              requestId: 'r1',
-              clientId: G,
-              entityType: 'goals',
-              entityId: G,
-              serverId: G,
+            goalConflict({
               strategy: 'MERGE',
               outcome: 'REBASE_AND_RETRY',
-              clientVersion: 2,
               serverVersion: 5,
               serverState: { id: G, version: 5, name: 'theirs' },
               resolvedState: null,
-            },
+            }),
           ],
         }),
         ctx,
