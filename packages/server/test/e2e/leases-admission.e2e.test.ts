@@ -141,13 +141,13 @@ describeEachDatabase('leases', (target) => {
 
     it('a lease stops admitting when its window is over', async () => {
       await using running = await startCoordinatedServer(target, store, {
-        env: { LEASE_WINDOW_MS: '400', LEASE_MAX_REQUESTS: '100' },
+        env: { LEASE_WINDOW_MS: '1000', LEASE_MAX_REQUESTS: '100' },
       });
       const user = uniqueUser('expiry');
       const grant = await lease(running.server, user);
-      expect(grant.leaseWindowMs).toBe(400);
+      expect(grant.leaseWindowMs).toBe(1000);
       expect((await catalogPull(running.server, user, grant.leaseId)).status).toBe(200);
-      await sleep(600);
+      await sleep(1200);
       expectRateLimited(await catalogPull(running.server, user, grant.leaseId));
     });
 
