@@ -56,6 +56,16 @@ function inFlight(tx: StoreTransaction, changes: NewOutboxEntry[]): PendingBatch
 }
 
 const base = { changeData: {}, syncVersion: 0, updatedAt: '2024-05-01T11:00:00.000Z' } as const;
+/** Change `r1`: an UPDATE of goal G made on `syncVersion` (the version the app last saw). */
+const goalUpdate = (changeData: Record<string, unknown>, syncVersion = 2): NewOutboxEntry => ({
+  ...base,
+  requestId: 'r1',
+  entityType: 'goals',
+  entityId: G,
+  changeType: 'UPDATE',
+  changeData,
+  syncVersion,
+});
 const goalRow = (id: string, version: number, data: Record<string, unknown>) => ({
   id,
   version,
@@ -159,17 +169,7 @@ describe('applyPushAnswer', () => {
         'goals',
         goalRow(G, 2, { name: 'mine', currentValue: 5, targetValue: 10, status: 'ACTIVE' }),
       );
-      const batch = inFlight(tx, [
-        {
-          ...base,
-          requestId: 'r1',
-          entityType: 'goals',
-          entityId: G,
-          changeType: 'UPDATE',
-          changeData: { name: 'mine', currentValue: 5 },
-          syncVersion: 2,
-        },
-      ]);
+      const batch = inFlight(tx, [goalUpdate({ name: 'mine', currentValue: 5 })]);
       enqueueChange(tx, {
         ...base,
         requestId: 'r2',
@@ -217,17 +217,7 @@ describe('applyPushAnswer', () => {
   it('keeps a MANUAL_REQUIRED conflict for the app and shows the server state', async () => {
     const state = await inStore((tx) => {
       tx.putRow('goals', goalRow(G, 2, { name: 'mine' }));
-      const batch = inFlight(tx, [
-        {
-          ...base,
-          requestId: 'r1',
-          entityType: 'goals',
-          entityId: G,
-          changeType: 'UPDATE',
-          changeData: { name: 'mine' },
-          syncVersion: 2,
-        },
-      ]);
+      const batch = inFlight(tx, [goalUpdate({ name: 'mine' })]);
       const summary = applyPushAnswer(
         tx,
         batch,
@@ -262,17 +252,7 @@ describe('applyPushAnswer', () => {
   it('queues a REBASE_AND_RETRY change again, based on the server version', async () => {
     const outbox = await inStore((tx) => {
       tx.putRow('goals', goalRow(G, 2, { name: 'mine' }));
-      const batch = inFlight(tx, [
-        {
-          ...base,
-          requestId: 'r1',
-          entityType: 'goals',
-          entityId: G,
-          changeType: 'UPDATE',
-          changeData: { name: 'mine' },
-          syncVersion: 2,
-        },
-      ]);
+      const batch = inFlight(tx, [goalUpdate({ name: 'mine' })]);
       applyPushAnswer(
         tx,
         batch,
@@ -380,16 +360,7 @@ describe('applyPushAnswer', () => {
 
   it('dead-letters a retryable change once its attempts are used up', async () => {
     const dead = await inStore((tx) => {
-      const batch = inFlight(tx, [
-        {
-          ...base,
-          requestId: 'r1',
-          entityType: 'goals',
-          entityId: G,
-          changeType: 'UPDATE',
-          changeData: { name: 'x' },
-        },
-      ]);
+      const batch = inFlight(tx, [goalUpdate({ name: 'x' }, 0)]);
       tx.putOutbox({ ...tx.listOutbox()[0]!, attempts: 2 });
       applyPushAnswer(
         tx,
